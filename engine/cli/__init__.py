@@ -1,0 +1,23 @@
+"""The `crossbook` command line: wires components together, holds no trading logic."""
+
+from __future__ import annotations
+
+import typer
+
+from engine.cli import devnet
+
+app = typer.Typer(
+    name="crossbook",
+    help="Crossbook: one order book over centralized exchanges and on-chain AMMs.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+app.add_typer(devnet.app, name="devnet")
+
+__all__ = ["app", "main"]
+
+
+def main() -> None:
+    """Run the command line."""
+    app()
