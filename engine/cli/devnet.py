@@ -10,18 +10,30 @@ import typer
 from pydantic import ValidationError
 from rich.console import Group
 
-from chain.devnet import DEFAULT_STATE_DIR, AnvilOptions, Devnet, connect
+from chain.devnet import AnvilOptions, Devnet, connect
 from chain.pool_prices import read_pool_prices
 from chain.world import WorldConfig, load_world
 from engine.cli.output import ExitCode, console, fail, print_json, reported_errors, table
+from engine.config import load_settings
 
 app = typer.Typer(help="Run the local devnet: anvil with tokens, Uniswap V2/V3 and Safe deployed.",
                   no_args_is_help=True)
 
 StateDir = Annotated[
-    Path, typer.Option("--state-dir", help="Where the devnet keeps its state and manifest.")
+    Path | None,
+    typer.Option("--state-dir", help="Where the devnet keeps its state and manifest "
+                 "(default: devnet_state_dir from crossbook.toml, else .crossbook/devnet)."),
 ]
 Json = Annotated[bool, typer.Option("--json", help="Print one JSON object instead of tables.")]
+
+
+def _devnet(state_dir: Path | None) -> Devnet:
+    if state_dir is not None:
+        return Devnet(state_dir)
+    try:
+        return Devnet(load_settings().devnet_state_dir)
+    except ValidationError as error:
+        fail(ExitCode.USAGE, f"configuration is not usable: {error}")
 
 
 def _world(world_file: Path | None, reference_price: Decimal | None) -> WorldConfig:
@@ -45,7 +57,7 @@ def up(
     reference_price: Annotated[
         Decimal | None, typer.Option(help="Start WETH/USDC at this price on every venue.")
     ] = None,
-    state_dir: StateDir = DEFAULT_STATE_DIR,
+    state_dir: StateDir = None,
     json_output: Json = False,
 ) -> None:
     """Start anvil and deploy the world; fork mode deploys only when --world is given."""
@@ -53,20 +65,20 @@ def up(
     world = _world(world_file, reference_price) if deploy else None
     options = AnvilOptions(port, chain_id, fork_url, fork_block_number)
     with reported_errors():
-        manifest = Devnet(state_dir).up(options, world)
+        manifest = _devnet(state_dir).up(options, world)
     if json_output:
         print_json(manifest)
         return
     console.print(f"devnet up on {manifest['rpc_url']} (chain {manifest['chain_id']}, "
-                  f"block {manifest['block']}); state in {state_dir}")
+                  f"block {manifest['block']})")
     _print_status(manifest)
 
 
 @app.command()
-def status(state_dir: StateDir = DEFAULT_STATE_DIR, json_output: Json = False) -> None:
+def status(state_dir: StateDir = None, json_output: Json = False) -> None:
     """Show the running devnet: its contracts, venues and pool prices (--json: the manifest)."""
     with reported_errors():
-        manifest = Devnet(state_dir).status()
+        manifest = _devnet(state_dir).status()
     if json_output:
         print_json(manifest)
         return
@@ -74,13 +86,14 @@ def status(state_dir: StateDir = DEFAULT_STATE_DIR, json_output: Json = False) -
 
 
 @app.command()
-def down(state_dir: StateDir = DEFAULT_STATE_DIR, json_output: Json = False) -> None:
+def down(state_dir: StateDir = None, json_output: Json = False) -> None:
     """Stop the devnet and every process it started."""
-    stopped = Devnet(state_dir).down()
+    devnet = _devnet(state_dir)
+    stopped = devnet.down()
     if json_output:
         print_json({"stopped": stopped})
         return
-    console.print("devnet stopped" if stopped else f"no devnet was running from {state_dir}")
+    console.print("devnet stopped" if stopped else f"no devnet was running from {devnet.state_dir}")
 
 
 def _print_status(manifest: dict[str, Any]) -> None:
