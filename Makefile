@@ -12,6 +12,9 @@ NODE_STAMP := node_modules/.crossbook-installed
 # and py-solc-x never downloads a compiler.
 export SOLCX_BINARY_PATH := $(CURDIR)/build/solcx
 export APE_DATA_FOLDER := $(CURDIR)/build/ape
+# ape-foundry runs the `anvil` on PATH: the one npm installed.
+export PATH := $(CURDIR)/node_modules/.bin:$(PATH)
+SOLC_SHIM_INSTALLED := $(SOLCX_BINARY_PATH)/solc-v0.8.30
 
 .PHONY: help setup demo test lint bench clean
 
@@ -21,7 +24,7 @@ help:
 	@echo "make bench   run the benchmarks (AREA=<area> for one), JSON under build/bench/"
 	@echo "make setup   install the virtualenv and node tools (the targets above do it first)"
 
-setup: $(PY_STAMP) $(NODE_STAMP)
+setup: $(PY_STAMP) $(NODE_STAMP) $(SOLC_SHIM_INSTALLED)
 
 $(PY_STAMP): pyproject.toml constraints.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -32,6 +35,9 @@ $(PY_STAMP): pyproject.toml constraints.txt
 $(NODE_STAMP): package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	@touch $@
+
+$(SOLC_SHIM_INSTALLED): | $(PY_STAMP) $(NODE_STAMP)
+	$(BIN)/python -c "from chain.compile import install_solc_shim; install_solc_shim()"
 
 demo: setup
 	$(BIN)/python scripts/demo.py
