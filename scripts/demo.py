@@ -13,15 +13,13 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from rich.console import Console
-
 from chain.devnet import connect, running_devnet
 from chain.uniswap import get_amount_out
 from chain.world import load_world
 from engine.cli.devnet import status_tables
-from engine.cli.output import table
+from engine.cli.output import console, table
 
-SELL_WETH = Decimal(25)
+SELL_WETH = Decimal(100)
 
 
 def _quotes(manifest: dict[str, Any]) -> list[list[Any]]:
@@ -48,7 +46,6 @@ def _quotes(manifest: dict[str, Any]) -> list[list[Any]]:
 
 
 def main() -> None:
-    console = Console()
     started = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="crossbook-demo-") as state_dir:
         console.print("[bold]Crossbook demo[/]: starting anvil and deploying the world ...")
