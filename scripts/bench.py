@@ -56,8 +56,8 @@ def _print(report: dict[str, Any], console: Console) -> None:
     for column in ("name", "value", "unit", "better", "baseline", "ratio", "target"):
         grid.add_column(column)
     for r in report["results"]:
-        baseline = f"{r.get('baseline_name')} = {r.get('baseline_value')}" if r.get(
-            "baseline_name") else "-"
+        baseline = (f"{r['baseline_name']} = {r['baseline_value']:.6g}"
+                    if r.get("baseline_name") else "-")
         grid.add_row(r["name"], f"{r['value']:.6g}", r["unit"], r["better"], baseline,
                      str(r.get("ratio", "-")), str(r.get("target", "-")))
     console.print(grid)
@@ -69,7 +69,7 @@ def main(argv: list[str]) -> int:
     if unknown:
         print(f"unknown bench area {unknown[0]!r}; areas: {', '.join(AREAS)}", file=sys.stderr)
         return 2
-    console = Console()
+    console = Console(width=140)
     OUT_DIR.mkdir(parents=True, exist_ok=True)
     for area in areas:
         report = run_area(area)
