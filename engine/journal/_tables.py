@@ -1,0 +1,76 @@
+"""The journal's tables: the append-only event log and the projections kept beside it.
+
+Money columns are text holding exact decimal strings, never floats; time is integer nanoseconds.
+The schema is created from this metadata on SQLite and PostgreSQL alike.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import BigInteger, Column, Text
+from sqlmodel import Field, SQLModel
+
+
+class EventRow(SQLModel, table=True):
+    """One order event. `seq` is the log's order; rows are only ever inserted."""
+
+    __tablename__ = "order_events"
+
+    seq: int | None = Field(default=None, primary_key=True)
+    event_id: str = Field(unique=True, index=True)
+    kind: str
+    client_order_id: str = Field(index=True)
+    correlation_id: str | None = None
+    causation_id: str | None = None
+    ts_ns: int = Field(sa_column=Column(BigInteger, nullable=False))
+    payload: str = Field(sa_column=Column(Text, nullable=False))
+
+
+class OrderRow(SQLModel, table=True):
+    """An order's current state (the whole Order as JSON, plus columns to query by)."""
+
+    __tablename__ = "orders"
+
+    client_order_id: str = Field(primary_key=True)
+    status: str = Field(index=True)
+    venue: str = Field(index=True)
+    instrument_id: str
+    parent_id: str | None = Field(default=None, index=True)
+    updated_ts_ns: int = Field(sa_column=Column(BigInteger, nullable=False))
+    payload: str = Field(sa_column=Column(Text, nullable=False))
+
+
+class FillRow(SQLModel, table=True):
+    """A booked fill."""
+
+    __tablename__ = "fills"
+
+    client_order_id: str = Field(primary_key=True)
+    trade_id: str = Field(primary_key=True)
+    venue: str
+    instrument_id: str
+    side: str
+    qty: str
+    price: str
+    fee: str
+    fee_asset: str
+    ts_ns: int = Field(sa_column=Column(BigInteger, nullable=False))
+
+
+class PositionRow(SQLModel, table=True):
+    """Net position per venue and instrument (signed, base units of the instrument)."""
+
+    __tablename__ = "positions"
+
+    venue: str = Field(primary_key=True)
+    instrument_id: str = Field(primary_key=True)
+    net_qty: str
+
+
+class BalanceRow(SQLModel, table=True):
+    """Change in an asset's balance on a venue caused by our fills and fees."""
+
+    __tablename__ = "balances"
+
+    venue: str = Field(primary_key=True)
+    asset: str = Field(primary_key=True)
+    amount: str
