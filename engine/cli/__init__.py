@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from engine.cli import devnet
+from engine.cli import devnet, journal
 
 app = typer.Typer(
     name="crossbook",
@@ -14,6 +14,7 @@ app = typer.Typer(
     add_completion=False,
 )
 app.add_typer(devnet.app, name="devnet")
+app.add_typer(journal.app, name="journal")
 
 __all__ = ["app", "main"]
 

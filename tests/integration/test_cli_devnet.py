@@ -3,21 +3,13 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
+from cli import crossbook
 
 pytestmark = pytest.mark.integration
-
-
-def crossbook(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "engine.cli", *args],
-        capture_output=True, text=True, timeout=180, check=False,
-    )
 
 
 def test_help_when_run_then_lists_every_command_with_one_line_help() -> None:
