@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Annotated
 
 import typer
@@ -10,6 +11,7 @@ from engine.cli.output import ExitCode, console, fail, print_json, table
 from engine.config import load_settings
 from engine.errors import JournalError
 from engine.journal import Journal, JournalConfig
+from engine.model import OrderAccepted, OrderCreated, OrderDenied, OrderEvent, OrderFilled
 
 app = typer.Typer(help="Inspect the order journal: orders, their events, replay checks.",
                   no_args_is_help=True)
@@ -55,10 +57,32 @@ def events(
         print_json({"events": [{"seq": seq, **event.model_dump(mode="json")}
                                for seq, event in logged]})
         return
-    console.print(table("Events", ["seq", "ts_ns", "client order id", "event"], [
-        [seq, event.ts_ns, event.client_order_id, getattr(event, "kind", "-")]
+    console.print(table("Events", ["seq", "time (UTC)", "client order id", "event", "detail"], [
+        [seq, _iso(event.ts_ns), event.client_order_id, getattr(event, "kind", "-"),
+         _describe(event)]
         for seq, event in logged
     ]))
+
+
+def _iso(ts_ns: int) -> str:
+    seconds, nanos = divmod(ts_ns, 1_000_000_000)
+    stamp = datetime.fromtimestamp(seconds, UTC).strftime("%Y-%m-%dT%H:%M:%S")
+    return f"{stamp}.{nanos:09d}Z"
+
+
+def _describe(event: OrderEvent) -> str:
+    """The one fact an operator wants from each kind of event."""
+    if isinstance(event, OrderFilled):
+        return f"{event.fill.qty} @ {event.fill.price} (trade {event.fill.trade_id})"
+    if isinstance(event, OrderCreated):
+        o = event.order
+        price = f" @ {o.limit_price}" if o.limit_price is not None else ""
+        return f"{o.side.value} {o.qty} {o.instrument.id}{price} on {o.venue}"
+    if isinstance(event, OrderAccepted):
+        return f"venue order {event.venue_order_id}"
+    if isinstance(event, OrderDenied):
+        return f"{event.reason_code}: {event.detail}"
+    return str(getattr(event, "reason", ""))
 
 
 @app.command()

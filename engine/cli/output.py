@@ -26,7 +26,7 @@ from chain.errors import (
 # Not a terminal (CI logs, pipes): wide enough that addresses and prices are never cut.
 _WIDTH = None if sys.stdout.isatty() else 140
 console = Console(width=_WIDTH)
-error_console = Console(stderr=True)
+error_console = Console(stderr=True, soft_wrap=True)  # one line per message, never cut
 
 
 class ExitCode(IntEnum):
