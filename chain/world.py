@@ -14,7 +14,6 @@ import tomllib
 from decimal import ROUND_FLOOR, Decimal
 from math import isqrt
 from pathlib import Path
-from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -148,15 +147,3 @@ def align_tick(tick: int, spacing: int) -> int:
 def to_base_units(amount: Decimal, decimals: int) -> int:
     """Whole base units of a human amount, rounded down (config amounts, not trade amounts)."""
     return int((amount * Decimal(10) ** decimals).to_integral_value(rounding=ROUND_FLOOR))
-
-
-def world_manifest_skeleton(config: WorldConfig) -> dict[str, Any]:
-    """The manifest's shape before any address is known (used by tests and status output)."""
-    return {
-        "chain_id": config.chain_id,
-        "tokens": {},
-        "uniswap_v2": {"pairs": {}},
-        "uniswap_v3": {"pools": {}},
-        "safe": {},
-        "markets": [m.symbol for m in config.markets],
-    }
