@@ -13,7 +13,6 @@ from pathlib import Path
 from typing import Any
 
 from chain.compile import compile_all
-
 from chain.devnet import running_devnet
 from chain.world import load_world
 

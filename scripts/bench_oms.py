@@ -17,9 +17,9 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 
-from factories import accepted, filled, new_order
-
 from engine.journal import Journal, JournalConfig
+
+from factories import accepted, filled, new_order
 
 _ORDERS = 300  # four events each
 

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
 from cli import crossbook
 
 pytestmark = pytest.mark.integration

@@ -7,10 +7,11 @@ import sqlite3
 from pathlib import Path
 
 import pytest
-from cli import crossbook
-from factories import accepted, filled, new_order
 
 from engine.journal import Journal, JournalConfig
+
+from cli import crossbook
+from factories import accepted, filled, new_order
 
 pytestmark = pytest.mark.integration
 

@@ -16,11 +16,12 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from factories import accepted, filled, new_order
 
 from engine.errors import DuplicateEvent
 from engine.journal import Journal, JournalConfig
 from engine.model import OrderStatus
+
+from factories import accepted, filled, new_order
 
 pytestmark = pytest.mark.integration
 

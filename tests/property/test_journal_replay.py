@@ -6,7 +6,6 @@ import tempfile
 from decimal import Decimal
 from pathlib import Path
 
-from factories import new_order
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -28,6 +27,8 @@ from engine.model import (
     Side,
     client_order_id,
 )
+
+from factories import new_order
 
 VENUES = ("simex", "uniswap_v3", "uniswap_v2")
 INSTRUMENTS = (Instrument(base="WETH", quote="USDC"), Instrument(base="WBTC", quote="USDC"))

@@ -7,11 +7,12 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from factories import accepted, filled, new_order
 
 from engine.errors import DuplicateEvent, IllegalTransition, OverFill
 from engine.journal import Journal, JournalConfig
 from engine.model import OrderCreated, OrderStatus, Side
+
+from factories import accepted, filled, new_order
 
 
 @pytest.fixture

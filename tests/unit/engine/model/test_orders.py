@@ -6,7 +6,6 @@ from datetime import UTC, datetime
 from decimal import Decimal
 
 import pytest
-from factories import WETH_USDC, accepted, filled, new_order
 
 from engine.errors import IllegalTransition, InvalidValue, OverFill
 from engine.model import (
@@ -26,6 +25,8 @@ from engine.model import (
     event_from_json,
     event_to_json,
 )
+
+from factories import WETH_USDC, accepted, filled, new_order
 
 EXPIRY = datetime(2026, 12, 25, 8, tzinfo=UTC)
 
