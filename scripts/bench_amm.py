@@ -1,0 +1,82 @@
+"""AMM benchmarks: reading pool state for quoting, batched through PoolLens vs field by field.
+
+Both read the same 100 pool entries at the same block on a local devnet (the world's five pools,
+each listed twenty times, so each read does the full work): the lens in two `eth_call`s, the
+baseline with one call per field (tokens, fee, spacing, slot0, liquidity, each bitmap word of the
+window and each initialized tick), as a client without a lens must. Round trips are counted.
+"""
+
+from __future__ import annotations
+
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from web3 import Web3
+
+from chain.compile import compile_all
+from chain.devnet import connect, running_devnet
+from chain.poolstate import read_pools
+from chain.world import load_world
+
+_COPIES = 20
+_WORDS_EACH_SIDE = 4
+
+
+class _CountingProvider(Web3.HTTPProvider):
+    calls = 0
+
+    def make_request(self, method: Any, params: Any) -> Any:
+        type(self).calls += 1
+        return super().make_request(method, params)
+
+
+def _per_field(w3: Web3, manifest: dict[str, Any], v2: list[str], v3: list[str]) -> None:
+    block = w3.eth.block_number
+    for address in v2:
+        pair = w3.eth.contract(address=address, abi=manifest["abis"]["UniswapV2Pair"])
+        for function in (pair.functions.token0(), pair.functions.token1(),
+                         pair.functions.getReserves()):
+            function.call(block_identifier=block)
+    for address in v3:
+        pool = w3.eth.contract(address=address, abi=manifest["abis"]["UniswapV3Pool"])
+        for function in (pool.functions.token0(), pool.functions.token1(), pool.functions.fee(),
+                         pool.functions.liquidity()):
+            function.call(block_identifier=block)
+        spacing = pool.functions.tickSpacing().call(block_identifier=block)
+        tick = pool.functions.slot0().call(block_identifier=block)[1]
+        word = (tick // spacing) >> 8
+        for position in range(word - _WORDS_EACH_SIDE, word + _WORDS_EACH_SIDE + 1):
+            bitmap = pool.functions.tickBitmap(position).call(block_identifier=block)
+            for bit in (b for b in range(256) if bitmap >> b & 1):
+                pool.functions.ticks((position * 256 + bit) * spacing).call(
+                    block_identifier=block)
+
+
+def _measure(action: Any) -> tuple[float, int]:
+    _CountingProvider.calls = 0
+    started = time.perf_counter()
+    action()
+    return time.perf_counter() - started, _CountingProvider.calls
+
+
+def run() -> list[dict[str, Any]]:
+    compile_all()
+    with tempfile.TemporaryDirectory() as state_dir, running_devnet(
+        Path(state_dir), world=load_world()
+    ) as manifest:
+        w3 = Web3(_CountingProvider(manifest["rpc_url"]))
+        v2 = [p["address"] for p in manifest["uniswap_v2"]["pairs"].values()] * _COPIES
+        v3 = [p["address"] for p in manifest["uniswap_v3"]["pools"].values()] * _COPIES
+        read_pools(connect(manifest["rpc_url"]), v2[:1], v3[:1])  # warm caches once
+        lens_s, lens_calls = _measure(lambda: read_pools(w3, v2, v3, _WORDS_EACH_SIDE))
+        field_s, field_calls = _measure(lambda: _per_field(w3, manifest, v2, v3))
+    pools = len(v2) + len(v3)
+    return [
+        {"name": f"load_{pools}_pools_lens_s", "value": lens_s, "unit": "s", "better": "lower",
+         "baseline_name": f"load_{pools}_pools_per_field_s", "baseline_value": field_s},
+        {"name": f"load_{pools}_pools_lens_rpc_calls", "value": lens_calls, "unit": "calls",
+         "better": "lower", "baseline_name": f"load_{pools}_pools_per_field_rpc_calls",
+         "baseline_value": field_calls},
+    ]
