@@ -72,7 +72,8 @@ class Journal:
 
     @contextmanager
     def _transaction(self) -> Iterator[Session]:
-        with Session(self._engine) as session:
+        # No autoflush: each append reads before it writes, and flushes once, at commit.
+        with Session(self._engine, autoflush=False) as session:
             try:
                 with session.begin():
                     yield session
@@ -97,7 +98,7 @@ class Journal:
             row = _event_row(order_event)
             session.add(row)
             _write_effects(session, effects)
-            session.flush()
+            session.flush()  # assigns the sequence number
             assert row.seq is not None
             return row.seq
 
