@@ -1,5 +1,6 @@
-"""Pool state read from chain in batches, pinned to the block it reflects."""
+"""Pool state read from chain in batches, pinned to the block it reflects, and cached."""
 
+from chain.poolstate.cache import CachedPool, PoolStateCache, RefreshReport
 from chain.poolstate.lens import (
     LENS_ADDRESS,
     BlockRef,
@@ -13,8 +14,11 @@ from chain.poolstate.lens import (
 __all__ = [
     "LENS_ADDRESS",
     "BlockRef",
+    "CachedPool",
     "PoolReadFailed",
     "PoolSnapshot",
+    "PoolStateCache",
+    "RefreshReport",
     "V2PairState",
     "V3PoolState",
     "read_pools",
