@@ -9,6 +9,7 @@ from chain.poolstate.lens import (
     V2PairState,
     V3PoolState,
     read_pools,
+    to_v3_pool,
 )
 
 __all__ = [
@@ -22,4 +23,5 @@ __all__ = [
     "V2PairState",
     "V3PoolState",
     "read_pools",
+    "to_v3_pool",
 ]

@@ -18,6 +18,7 @@ from web3.exceptions import ContractLogicError, Web3Exception
 
 from chain.compile import load_artifact
 from chain.errors import RpcUnreachable, TerminalChainError
+from chain.uniswap.v3 import V3Pool
 
 # An address no one controls: the first 20 bytes of keccak256("crossbook.pool-lens").
 LENS_ADDRESS: ChecksumAddress = Web3.to_checksum_address(
@@ -63,6 +64,15 @@ class V3PoolState:
     word_low: int
     word_high: int
     ticks: tuple[tuple[int, int], ...]
+
+
+def to_v3_pool(state: V3PoolState) -> V3Pool:
+    """The swap simulator's view of a pool read through the lens."""
+    return V3Pool(
+        sqrt_price_x96=state.sqrt_price_x96, tick=state.tick, liquidity=state.liquidity,
+        fee_pips=state.fee, tick_spacing=state.tick_spacing, liquidity_net=dict(state.ticks),
+        word_low=state.word_low, word_high=state.word_high,
+    )
 
 
 @dataclass(frozen=True)
