@@ -1,4 +1,8 @@
-"""AMM benchmarks: reading pool state for quoting, batched through PoolLens vs field by field.
+"""AMM benchmarks: local V3 quotes vs QuoterV2, and batched pool-state reads vs per-field reads.
+
+Quote speed: the same 50 WETH sale on the WETH/USDC 0.3% pool, simulated locally from lens state
+vs asked of the deployed QuoterV2 through `eth_call` on a loopback anvil (the fastest RPC a desk
+will ever have, so the ratio is conservative).
 
 Both read the same 100 pool entries at the same block on a local devnet (the world's five pools,
 each listed twenty times, so each read does the full work): the lens in two `eth_call`s, the
@@ -17,7 +21,8 @@ from web3 import Web3
 
 from chain.compile import compile_all
 from chain.devnet import connect, running_devnet
-from chain.poolstate import read_pools
+from chain.poolstate import read_pools, to_v3_pool
+from chain.uniswap.v3 import swap
 from chain.world import load_world
 
 _COPIES = 20
@@ -61,6 +66,25 @@ def _measure(action: Any) -> tuple[float, int]:
     return time.perf_counter() - started, _CountingProvider.calls
 
 
+def _quote_speed(manifest: dict[str, Any], w3: Web3) -> tuple[float, float]:
+    """Seconds per quote of the same 50 WETH sale: our simulator vs QuoterV2 by eth_call."""
+    entry = manifest["uniswap_v3"]["pools"]["WETH/USDC/3000"]
+    pool = to_v3_pool(read_pools(w3, [], [entry["address"]], words_each_side=8).v3[0])
+    weth, usdc = manifest["tokens"]["WETH"]["address"], manifest["tokens"]["USDC"]["address"]
+    zero_for_one, amount = int(weth, 16) < int(usdc, 16), 50 * 10**18
+    quoter = w3.eth.contract(address=manifest["uniswap_v3"]["quoter_v2"],
+                             abi=manifest["abis"]["QuoterV2"])
+    rounds = 200
+    started = time.perf_counter()
+    for _ in range(rounds):
+        swap(pool, zero_for_one, amount)
+    local_s = (time.perf_counter() - started) / rounds
+    started = time.perf_counter()
+    for _ in range(rounds):
+        quoter.functions.quoteExactInputSingle((weth, usdc, amount, 3000, 0)).call()
+    return local_s, (time.perf_counter() - started) / rounds
+
+
 def run() -> list[dict[str, Any]]:
     compile_all()
     with tempfile.TemporaryDirectory() as state_dir, running_devnet(
@@ -72,8 +96,12 @@ def run() -> list[dict[str, Any]]:
         read_pools(connect(manifest["rpc_url"]), v2[:1], v3[:1])  # warm caches once
         lens_s, lens_calls = _measure(lambda: read_pools(w3, v2, v3, _WORDS_EACH_SIDE))
         field_s, field_calls = _measure(lambda: _per_field(w3, manifest, v2, v3))
+        local_s, quoter_s = _quote_speed(manifest, connect(manifest["rpc_url"]))
     pools = len(v2) + len(v3)
     return [
+        {"name": "v3_quote_local_s", "value": local_s, "unit": "s/quote", "better": "lower",
+         "baseline_name": "v3_quote_quoterv2_eth_call_s", "baseline_value": quoter_s,
+         "target": "ratio <= 0.005 (at least 200x faster)"},
         {"name": f"load_{pools}_pools_lens_s", "value": lens_s, "unit": "s", "better": "lower",
          "baseline_name": f"load_{pools}_pools_per_field_s", "baseline_value": field_s},
         {"name": f"load_{pools}_pools_lens_rpc_calls", "value": lens_calls, "unit": "calls",

@@ -2,11 +2,13 @@
 
 `get_sqrt_ratio_at_tick` multiplies the Q128.128 factors for each set bit of |tick|, exactly as
 the contract does, so the result is bit-identical. `get_tick_at_sqrt_ratio` returns, as the
-contract specifies, the greatest tick whose sqrt ratio is at most the given one; it is found by
-bisection over `get_sqrt_ratio_at_tick`, which makes it exact by construction.
+contract specifies, the greatest tick whose sqrt ratio is at most the given one; it is settled
+against `get_sqrt_ratio_at_tick`, which makes it exact by construction.
 """
 
 from __future__ import annotations
+
+import math
 
 from chain.uniswap.v3.full_math import MAX_UINT256, MathOverflow
 
@@ -57,14 +59,21 @@ def get_sqrt_ratio_at_tick(tick: int) -> int:
 
 
 def get_tick_at_sqrt_ratio(sqrt_price_x96: int) -> int:
-    """The greatest tick whose sqrt ratio is <= `sqrt_price_x96` (MIN <= price < MAX)."""
+    """The greatest tick whose sqrt ratio is <= `sqrt_price_x96` (MIN <= price < MAX).
+
+    A float logarithm lands within a tick or two; the answer is then settled exactly against
+    `get_sqrt_ratio_at_tick`, so the float never decides the result.
+    """
     if not MIN_SQRT_RATIO <= sqrt_price_x96 < MAX_SQRT_RATIO:
         raise MathOverflow(f"sqrt price {sqrt_price_x96} is outside [MIN, MAX)")
-    low, high = MIN_TICK, MAX_TICK
-    while low < high:  # invariant: ratio(low) <= price < ratio(high + 1)
-        middle = (low + high + 1) // 2
-        if get_sqrt_ratio_at_tick(middle) <= sqrt_price_x96:
-            low = middle
-        else:
-            high = middle - 1
-    return low
+    estimate = math.floor(2 * (math.log(sqrt_price_x96) - _LOG_Q96) / _LOG_TICK_BASE)
+    tick = min(max(estimate, MIN_TICK), MAX_TICK)
+    while get_sqrt_ratio_at_tick(tick) > sqrt_price_x96:
+        tick -= 1
+    while tick < MAX_TICK and get_sqrt_ratio_at_tick(tick + 1) <= sqrt_price_x96:
+        tick += 1
+    return tick
+
+
+_LOG_Q96 = math.log(2**96)
+_LOG_TICK_BASE = math.log(1.0001)

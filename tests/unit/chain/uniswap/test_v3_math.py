@@ -128,3 +128,11 @@ def test_swap_when_amount_zero_then_invalid_swap() -> None:
     with pytest.raises(InvalidSwap, match="zero"):
         swap(_pool(), True, 0)
     assert MAX_SQRT_RATIO > MIN_SQRT_RATIO
+
+
+@settings(max_examples=300, derandomize=True)
+@given(price=st.integers(MIN_SQRT_RATIO, MAX_SQRT_RATIO - 1))
+def test_get_tick_at_sqrt_ratio_when_any_price_then_greatest_tick_not_above_it(price: int) -> None:
+    tick = get_tick_at_sqrt_ratio(price)
+    assert get_sqrt_ratio_at_tick(tick) <= price
+    assert tick == MAX_TICK or get_sqrt_ratio_at_tick(tick + 1) > price
