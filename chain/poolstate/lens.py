@@ -121,7 +121,10 @@ def read_pools(
     block: int | None = None,
 ) -> PoolSnapshot:
     """Read V2 pairs and V3 pools at one block (the latest unless given), two calls in all."""
-    header = w3.eth.get_block(block if block is not None else "latest")
+    try:
+        header = w3.eth.get_block(block if block is not None else "latest")
+    except (Web3Exception, OSError) as error:
+        raise RpcUnreachable(str(w3.provider), str(error)) from error
     ref = BlockRef(number=header["number"], hash=HexBytes(header["hash"]))
     lens = _lens(w3)
     v2 = _call(w3, lens.functions.v2States([Web3.to_checksum_address(a) for a in v2_pairs]),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from engine.cli import devnet, journal
+from engine.cli import devnet, journal, quote
 
 app = typer.Typer(
     name="crossbook",
@@ -15,6 +15,7 @@ app = typer.Typer(
 )
 app.add_typer(devnet.app, name="devnet")
 app.add_typer(journal.app, name="journal")
+app.add_typer(quote.app, name="quote")
 
 __all__ = ["app", "main"]
 
