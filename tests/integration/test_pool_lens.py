@@ -13,6 +13,8 @@ from web3 import Web3
 
 from chain.poolstate import LENS_ADDRESS, PoolReadFailed, read_pools
 
+from devnet_actions import router_swap
+
 pytestmark = pytest.mark.integration
 
 
@@ -31,23 +33,10 @@ def _v3_truth(w3: Web3, devnet: dict[str, Any], address: str, word_low: int,
     return sqrt_price, tick, sorted(populated)
 
 
-def _swap(w3: Web3, devnet: dict[str, Any], token_in: str, token_out: str, fee: int,
-          amount: int) -> None:
-    trader = w3.eth.accounts[0]
-    token = w3.eth.contract(address=devnet["tokens"][token_in]["address"],
-                            abi=devnet["abis"]["TestERC20"])
-    router = w3.eth.contract(address=devnet["uniswap_v3"]["swap_router"],
-                             abi=devnet["abis"]["SwapRouter"])
-    token.functions.approve(router.address, amount).transact({"from": trader})
-    router.functions.exactInputSingle((
-        token.address, devnet["tokens"][token_out]["address"], fee, trader, 2**32 - 1,
-        amount, 0, 0)).transact({"from": trader})
-
-
 def test_read_pools_when_state_moves_then_lens_matches_pools_and_tick_lens(
     w3: Web3, devnet: dict[str, Any]
 ) -> None:
-    _swap(w3, devnet, "WETH", "USDC", 500, 150 * 10**18)  # cross ticks before reading
+    router_swap(w3, devnet, "WETH", "USDC", 500, 150 * 10**18)  # cross ticks before reading
     v2_addresses = [p["address"] for p in devnet["uniswap_v2"]["pairs"].values()]
     v3_addresses = [p["address"] for p in devnet["uniswap_v3"]["pools"].values()]
     snapshot = read_pools(w3, v2_addresses, v3_addresses, words_each_side=8)
@@ -80,7 +69,7 @@ def test_read_pools_when_block_given_then_state_is_of_that_block(
 ) -> None:
     address = devnet["uniswap_v3"]["pools"]["WETH/USDC/3000"]["address"]
     before = read_pools(w3, [], [address])
-    _swap(w3, devnet, "USDC", "WETH", 3000, 50_000 * 10**6)
+    router_swap(w3, devnet, "USDC", "WETH", 3000, 50_000 * 10**6)
     assert read_pools(w3, [], [address]).v3[0].tick > before.v3[0].tick
     assert read_pools(w3, [], [address], block=before.block.number) == before
 

@@ -13,24 +13,9 @@ from web3 import Web3
 
 from chain.poolstate import PoolStateCache, read_pools
 
+from devnet_actions import router_swap, rpc
+
 pytestmark = pytest.mark.integration
-
-
-def _rpc(w3: Web3, method: str, *params: Any) -> Any:
-    return w3.provider.make_request(method, list(params))["result"]  # type: ignore[arg-type]
-
-
-def _swap(w3: Web3, devnet: dict[str, Any], token_in: str, token_out: str, fee: int,
-          amount: int) -> None:
-    trader = w3.eth.accounts[0]
-    token = w3.eth.contract(address=devnet["tokens"][token_in]["address"],
-                            abi=devnet["abis"]["TestERC20"])
-    router = w3.eth.contract(address=devnet["uniswap_v3"]["swap_router"],
-                             abi=devnet["abis"]["SwapRouter"])
-    token.functions.approve(router.address, amount).transact({"from": trader})
-    router.functions.exactInputSingle((
-        token.address, devnet["tokens"][token_out]["address"], fee, trader, 2**32 - 1,
-        amount, 0, 0)).transact({"from": trader})
 
 
 @pytest.fixture
@@ -52,7 +37,7 @@ def test_refresh_when_one_pool_swapped_then_only_it_is_reloaded_and_matches_chai
     w3: Web3, devnet: dict[str, Any], cache: PoolStateCache
 ) -> None:
     pool = devnet["uniswap_v3"]["pools"]["WETH/USDC/500"]["address"]
-    _swap(w3, devnet, "WETH", "USDC", 500, 20 * 10**18)
+    router_swap(w3, devnet, "WETH", "USDC", 500, 20 * 10**18)
     report = cache.refresh()
     assert report.reloaded == {pool} and not report.full_reload
     assert cache.get(pool).state == _fresh(w3, pool)
@@ -64,7 +49,7 @@ def test_refresh_when_nothing_happened_then_reloads_nothing_but_advances_block(
     w3: Web3, cache: PoolStateCache
 ) -> None:
     before = cache.head
-    _rpc(w3, "evm_mine")
+    rpc(w3, "evm_mine")
     report = cache.refresh()
     assert report.reloaded == frozenset() and before is not None
     assert report.block.number == before.number + 1
@@ -74,13 +59,13 @@ def test_refresh_when_chain_reorganises_then_rolls_back_and_holds_the_new_branch
     w3: Web3, devnet: dict[str, Any], cache: PoolStateCache
 ) -> None:
     pool = devnet["uniswap_v3"]["pools"]["WETH/USDC/3000"]["address"]
-    fork_point = _rpc(w3, "evm_snapshot")
-    _swap(w3, devnet, "USDC", "WETH", 3000, 200_000 * 10**6)  # branch A: price up
+    fork_point = rpc(w3, "evm_snapshot")
+    router_swap(w3, devnet, "USDC", "WETH", 3000, 200_000 * 10**6)  # branch A: price up
     branch_a = cache.refresh()
     state_a = cache.get(pool).state
-    _rpc(w3, "evm_revert", fork_point)
-    _swap(w3, devnet, "WETH", "USDC", 3000, 30 * 10**18)  # branch B: price down
-    _rpc(w3, "evm_mine")
+    rpc(w3, "evm_revert", fork_point)
+    router_swap(w3, devnet, "WETH", "USDC", 3000, 30 * 10**18)  # branch B: price down
+    rpc(w3, "evm_mine")
 
     report = cache.refresh()
     assert report.reorg_depth >= 1 and report.full_reload
@@ -93,6 +78,6 @@ def test_refresh_when_behind_more_than_the_log_window_then_reloads_everything(
     w3: Web3, cache: PoolStateCache
 ) -> None:
     for _ in range(12):
-        _rpc(w3, "evm_mine")
+        rpc(w3, "evm_mine")
     report = cache.refresh()
     assert report.full_reload and report.reorg_depth == 0 and len(report.reloaded) == 5

@@ -20,13 +20,11 @@ from chain.devnet import connect
 from chain.poolstate import read_pools, to_v3_pool
 from chain.uniswap.v3 import StateWindowExceeded, V3Pool, swap
 
+from devnet_actions import rpc
+
 pytestmark = pytest.mark.integration
 
 POOLS = ("WETH/USDC/500", "WETH/USDC/3000")
-
-
-def _rpc(w3: Web3, method: str, *params: Any) -> Any:
-    return w3.provider.make_request(method, list(params))["result"]  # type: ignore[arg-type]
 
 
 def _add_random_positions(w3: Web3, devnet: dict[str, Any], key: str, count: int,
@@ -50,7 +48,7 @@ def _add_random_positions(w3: Web3, devnet: dict[str, Any], key: str, count: int
 def deep_pools(devnet: dict[str, Any]) -> Iterator[dict[str, Any]]:
     """The session devnet with 20 extra random positions per pool, undone afterwards."""
     w3 = connect(devnet["rpc_url"])
-    snapshot = _rpc(w3, "evm_snapshot")
+    snapshot = rpc(w3, "evm_snapshot")
     rng = random.Random(9591)
     for key in POOLS:
         _add_random_positions(w3, devnet, key, 20, rng)
@@ -58,7 +56,7 @@ def deep_pools(devnet: dict[str, Any]) -> Iterator[dict[str, Any]]:
     state = read_pools(w3, [], addresses, words_each_side=16)
     yield {"w3": w3, "pools": dict(zip(POOLS, (to_v3_pool(s) for s in state.v3), strict=True)),
            "block": state.block.number}
-    _rpc(w3, "evm_revert", snapshot)
+    rpc(w3, "evm_revert", snapshot)
 
 
 def _quoter(devnet: dict[str, Any], w3: Web3) -> Any:
