@@ -1,24 +1,22 @@
-"""Ticks and square-root prices (TickMath.sol): price(tick) = 1.0001^tick, sqrt in Q64.96.
+"""Ticks and square-root prices (TickMath.sol): price(tick) = 1.0001**tick, sqrt in Q64.96.
 
-`get_sqrt_ratio_at_tick` multiplies the Q128.128 factors for each set bit of |tick|, exactly as
-the contract does, so the result is bit-identical. `get_tick_at_sqrt_ratio` returns, as the
-contract specifies, the greatest tick whose sqrt ratio is at most the given one; it is settled
-against `get_sqrt_ratio_at_tick`, which makes it exact by construction.
+Both directions follow the contract's own fixed-point steps, so results are bit-identical to
+it rather than to the real-number formula: `get_sqrt_ratio_at_tick` multiplies Q128.128
+factors per set bit of |tick|; `get_tick_at_sqrt_ratio` takes a 14-bit-fraction binary log,
+turns it into a two-tick bracket and settles the bracket with `get_sqrt_ratio_at_tick`.
 """
 
 from __future__ import annotations
 
-import math
-
-from chain.uniswap.v3.full_math import MAX_UINT256, MathOverflow
+from chain.uniswap.v3.errors import MathOverflow
+from chain.uniswap.v3.full_math import MAX_UINT256
 
 MIN_TICK = -887272
 MAX_TICK = 887272
-MIN_SQRT_RATIO = 4295128739  # get_sqrt_ratio_at_tick(MIN_TICK)
+MIN_SQRT_RATIO = 4295128739  # get_sqrt_ratio_at_tick(MIN_TICK), TickMath.MIN_SQRT_RATIO
 MAX_SQRT_RATIO = 1461446703485210103287273052203988822378723970342  # ...(MAX_TICK)
 
-# Q128.128 values of 1/sqrt(1.0001)^(2^i) for bit i of |tick|; constants of TickMath.sol
-# (Uniswap v3-core, getSqrtRatioAtTick).
+# Q128.128 values of 1/sqrt(1.0001)**(2**i) for bit i of |tick| (TickMath.getSqrtRatioAtTick).
 _BIT_FACTORS = (
     (0x2, 0xFFF97272373D413259A46990580E213A),
     (0x4, 0xFFF2E50F5F656932EF12357CF3C7FDCC),
@@ -42,11 +40,22 @@ _BIT_FACTORS = (
 )
 _BIT0_FACTOR = 0xFFFCB933BD6FAD37AA2D162D1A594001
 
+# TickMath.getTickAtSqrtRatio: log base sqrt(1.0001) of 2 in Q128.128, and the error bounds
+# that bracket the true tick between tick_low and tick_high.
+_LOG_SQRT10001_OF_2_X128 = 255738958999603826347141
+_TICK_LOW_ERROR_X128 = 3402992956809132418596140100660247210
+_TICK_HIGH_ERROR_X128 = 291339464771989622907027621153398088495
+_LOG2_FRACTION_BITS = 14
+
 
 def get_sqrt_ratio_at_tick(tick: int) -> int:
-    """sqrt(1.0001^tick) in Q64.96, rounded up as the contract rounds (its last step)."""
+    """TickMath.getSqrtRatioAtTick: sqrt(1.0001**tick) * 2**96 as the contract computes it.
+
+    The Q128.128 product is rounded down at each factor, and the final Q128.128 -> Q64.96 shift
+    rounds up. Raises MathOverflow for |tick| > MAX_TICK (the contract reverts 'T').
+    """
     if not MIN_TICK <= tick <= MAX_TICK:
-        raise MathOverflow(f"tick {tick} is outside [{MIN_TICK}, {MAX_TICK}]")
+        raise MathOverflow(f"tick {tick} is outside [{MIN_TICK}, {MAX_TICK}] (T)")
     abs_tick = abs(tick)
     ratio = _BIT0_FACTOR if abs_tick & 0x1 else 1 << 128
     for bit, factor in _BIT_FACTORS:
@@ -54,26 +63,36 @@ def get_sqrt_ratio_at_tick(tick: int) -> int:
             ratio = (ratio * factor) >> 128
     if tick > 0:
         ratio = MAX_UINT256 // ratio
-    # Q128.128 -> Q128.96, rounding up so that get_tick_at_sqrt_ratio(result) == tick.
-    return (ratio >> 32) + (1 if ratio % (1 << 32) else 0)
+    return (ratio >> 32) + (1 if ratio & 0xFFFFFFFF else 0)
 
 
 def get_tick_at_sqrt_ratio(sqrt_price_x96: int) -> int:
-    """The greatest tick whose sqrt ratio is <= `sqrt_price_x96` (MIN <= price < MAX).
+    """TickMath.getTickAtSqrtRatio: the greatest tick whose sqrt ratio is <= `sqrt_price_x96`.
 
-    A float logarithm lands within a tick or two; the answer is then settled exactly against
-    `get_sqrt_ratio_at_tick`, so the float never decides the result.
+    Rounds toward minus infinity in tick space. Raises MathOverflow unless
+    MIN_SQRT_RATIO <= sqrt_price_x96 < MAX_SQRT_RATIO (the contract reverts 'R').
     """
     if not MIN_SQRT_RATIO <= sqrt_price_x96 < MAX_SQRT_RATIO:
-        raise MathOverflow(f"sqrt price {sqrt_price_x96} is outside [MIN, MAX)")
-    estimate = math.floor(2 * (math.log(sqrt_price_x96) - _LOG_Q96) / _LOG_TICK_BASE)
-    tick = min(max(estimate, MIN_TICK), MAX_TICK)
-    while get_sqrt_ratio_at_tick(tick) > sqrt_price_x96:
-        tick -= 1
-    while tick < MAX_TICK and get_sqrt_ratio_at_tick(tick + 1) <= sqrt_price_x96:
-        tick += 1
-    return tick
+        raise MathOverflow(f"sqrt price {sqrt_price_x96} is outside "
+                           f"[MIN_SQRT_RATIO, MAX_SQRT_RATIO) (R)")
+    log_sqrt10001 = _log2_x64(sqrt_price_x96 << 32) * _LOG_SQRT10001_OF_2_X128
+    tick_low = (log_sqrt10001 - _TICK_LOW_ERROR_X128) >> 128
+    tick_high = (log_sqrt10001 + _TICK_HIGH_ERROR_X128) >> 128
+    if tick_low == tick_high or get_sqrt_ratio_at_tick(tick_high) > sqrt_price_x96:
+        return tick_low
+    return tick_high
 
 
-_LOG_Q96 = math.log(2**96)
-_LOG_TICK_BASE = math.log(1.0001)
+def _log2_x64(ratio_x128: int) -> int:
+    """log2 of a Q128.128 number as a signed Q64.64, rounded down, with only the first 14
+    fraction bits computed (by repeated squaring), as the contract does."""
+    msb = ratio_x128.bit_length() - 1
+    log_2 = (msb - 128) << 64
+    # Normalise to [2**127, 2**128): a Q1.127 mantissa in [1, 2).
+    r = ratio_x128 >> (msb - 127) if msb >= 128 else ratio_x128 << (127 - msb)
+    for shift in range(63, 63 - _LOG2_FRACTION_BITS, -1):
+        r = (r * r) >> 127
+        overflow_bit = r >> 128  # 1 when the square reached [2, 4)
+        log_2 |= overflow_bit << shift
+        r >>= overflow_bit
+    return log_2
