@@ -8,28 +8,47 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import TypeVar
 
-from engine.model import InstrumentKind, Order, OrderEvent, OrderFilled, Side, apply
+from engine.errors import DuplicateFill
+from engine.model import (
+    ClientOrderId,
+    InstrumentId,
+    InstrumentKind,
+    Liquidity,
+    Order,
+    OrderEvent,
+    OrderFilled,
+    Side,
+    VenueId,
+    apply,
+)
+
+PositionKey = tuple[VenueId, InstrumentId]
+BalanceKey = tuple[VenueId, str]  # (venue, asset symbol)
+FillKey = tuple[ClientOrderId, str]  # (client order id, venue trade id)
+_Key = TypeVar("_Key", PositionKey, BalanceKey)
 
 
 @dataclass(frozen=True)
 class FillRecord:
     """A fill with the order context needed to book it."""
 
-    client_order_id: str
+    client_order_id: ClientOrderId
     trade_id: str
-    venue: str
-    instrument_id: str
+    venue: VenueId
+    instrument_id: InstrumentId
     side: Side
     qty: Decimal
     price: Decimal
     fee: Decimal
     fee_asset: str
+    liquidity: Liquidity
     ts_ns: int
 
-
-PositionKey = tuple[str, str]  # (venue, instrument id)
-BalanceKey = tuple[str, str]  # (venue, asset)
+    @property
+    def key(self) -> FillKey:
+        return (self.client_order_id, self.trade_id)
 
 
 @dataclass(frozen=True)
@@ -42,43 +61,53 @@ class Effects:
     balance_deltas: dict[BalanceKey, Decimal] = field(default_factory=dict)
 
 
+def _fill_record(order: Order, event: OrderFilled) -> FillRecord:
+    fill = event.fill
+    return FillRecord(
+        order.client_order_id, fill.trade_id, order.venue, order.instrument.id, order.side,
+        fill.qty, fill.price, fill.fee, fill.fee_asset, fill.liquidity, fill.ts_ns,
+    )
+
+
 def effects_of(order: Order | None, event: OrderEvent) -> Effects:
-    """Apply `event` to `order` and derive the fill, position and balance changes it books."""
+    """Apply `event` to `order` and derive the fill, position and balance changes it books.
+
+    Raises as `apply` does; duplicate trade ids are the caller's to check (it holds the fills).
+    """
     updated = apply(order, event)
     if not isinstance(event, OrderFilled):
         return Effects(updated)
-    fill = event.fill
-    record = FillRecord(
-        updated.client_order_id, fill.trade_id, updated.venue, updated.instrument.id,
-        updated.side, fill.qty, fill.price, fill.fee, fill.fee_asset, fill.ts_ns,
-    )
-    signed_qty = fill.qty * updated.side.sign
+    record = _fill_record(updated, event)
+    signed_qty = record.qty * record.side.sign
     balances: dict[BalanceKey, Decimal] = {}
-    if updated.instrument.kind is InstrumentKind.SPOT:
+    instrument = updated.instrument
+    if instrument.kind is InstrumentKind.SPOT:
         # Spot moves both assets; derivatives only open a position (fees are cash either way).
-        balances[(updated.venue, updated.instrument.base)] = signed_qty
-        balances[(updated.venue, updated.instrument.quote)] = -signed_qty * fill.price
-    if fill.fee:
-        key = (updated.venue, fill.fee_asset)
-        balances[key] = balances.get(key, Decimal(0)) - fill.fee
-    return Effects(updated, record, {(updated.venue, updated.instrument.id): signed_qty}, balances)
+        balances[(record.venue, instrument.base)] = signed_qty
+        balances[(record.venue, instrument.quote)] = -signed_qty * record.price
+    if record.fee:
+        key = (record.venue, record.fee_asset)
+        balances[key] = balances.get(key, Decimal(0)) - record.fee
+    return Effects(updated, record, {(record.venue, record.instrument_id): signed_qty}, balances)
 
 
 @dataclass
 class Projections:
     """Orders, fills, positions and balances as the event log implies them."""
 
-    orders: dict[str, Order] = field(default_factory=dict)
-    fills: dict[tuple[str, str], FillRecord] = field(default_factory=dict)
+    orders: dict[ClientOrderId, Order] = field(default_factory=dict)
+    fills: dict[FillKey, FillRecord] = field(default_factory=dict)
     positions: dict[PositionKey, Decimal] = field(default_factory=dict)
     balances: dict[BalanceKey, Decimal] = field(default_factory=dict)
 
     def apply(self, event: OrderEvent) -> Effects:
         """Fold one event in; raises (and changes nothing) if the event is illegal."""
         effects = effects_of(self.orders.get(event.client_order_id), event)
+        if effects.fill is not None and effects.fill.key in self.fills:
+            raise DuplicateFill(effects.fill.client_order_id, effects.fill.trade_id)
         self.orders[effects.order.client_order_id] = effects.order
         if effects.fill is not None:
-            self.fills[(effects.fill.client_order_id, effects.fill.trade_id)] = effects.fill
+            self.fills[effects.fill.key] = effects.fill
         _add(self.positions, effects.position_deltas)
         _add(self.balances, effects.balance_deltas)
         return effects
@@ -90,7 +119,17 @@ class Projections:
             Decimal(0),
         )
 
+    def children(self, parent_id: str) -> list[Order]:
+        """The child orders of a parent, oldest first."""
+        found = [order for order in self.orders.values() if order.parent_id == parent_id]
+        return sorted(found, key=lambda order: (order.created_ts_ns, order.client_order_id))
 
-def _add(totals: dict[tuple[str, str], Decimal], deltas: dict[tuple[str, str], Decimal]) -> None:
+    def leg_group(self, leg_group_id: str) -> list[Order]:
+        """The legs of one multi-leg order, oldest first."""
+        found = [order for order in self.orders.values() if order.leg_group_id == leg_group_id]
+        return sorted(found, key=lambda order: (order.created_ts_ns, order.client_order_id))
+
+
+def _add(totals: dict[_Key, Decimal], deltas: dict[_Key, Decimal]) -> None:
     for key, delta in deltas.items():
         totals[key] = totals.get(key, Decimal(0)) + delta

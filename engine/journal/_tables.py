@@ -1,7 +1,7 @@
 """The journal's tables: the append-only event log and the projections kept beside it.
 
-Money columns are text holding exact decimal strings, never floats; time is integer nanoseconds.
-The schema is created from this metadata on SQLite and PostgreSQL alike.
+Money columns are text holding exact decimal strings, never floats; time is integer nanoseconds
+(BIGINT). The schema is created from this metadata on SQLite and PostgreSQL alike.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ class EventRow(SQLModel, table=True):
     event_id: str = Field(unique=True, index=True)
     kind: str
     client_order_id: str = Field(index=True)
-    correlation_id: str | None = None
+    correlation_id: str | None = Field(default=None, index=True)
     causation_id: str | None = None
     ts_ns: int = Field(sa_column=Column(BigInteger, nullable=False))
     payload: str = Field(sa_column=Column(Text, nullable=False))
@@ -35,12 +35,13 @@ class OrderRow(SQLModel, table=True):
     venue: str = Field(index=True)
     instrument_id: str
     parent_id: str | None = Field(default=None, index=True)
+    leg_group_id: str | None = Field(default=None, index=True)
     updated_ts_ns: int = Field(sa_column=Column(BigInteger, nullable=False))
     payload: str = Field(sa_column=Column(Text, nullable=False))
 
 
 class FillRow(SQLModel, table=True):
-    """A booked fill."""
+    """A booked fill; (order, venue trade id) is unique, so a re-delivered fill cannot double."""
 
     __tablename__ = "fills"
 
@@ -53,11 +54,12 @@ class FillRow(SQLModel, table=True):
     price: str
     fee: str
     fee_asset: str
+    liquidity: str
     ts_ns: int = Field(sa_column=Column(BigInteger, nullable=False))
 
 
 class PositionRow(SQLModel, table=True):
-    """Net position per venue and instrument (signed, base units of the instrument)."""
+    """Net position per venue and instrument (signed, in units of the instrument's base)."""
 
     __tablename__ = "positions"
 

@@ -2,24 +2,14 @@
 
 Prices and quantities are `Decimal` (floats are refused), quantised to each venue's tick and
 lot; on-chain amounts are `int` base units, converted with `to_base_units`/`from_base_units`.
+Orders change only through `apply(order, event)`, driven by the one table `TRANSITIONS`.
 Invalid values raise `engine.errors.InvalidValue` naming the field.
 """
 
-from engine.model._instruments import (
-    Asset,
-    DomainModel,
-    Instrument,
-    InstrumentKind,
-    OptionRight,
-    Side,
-    VenueFilters,
-)
-from engine.model._lifecycle import TRANSITIONS, apply
-from engine.model._orders import (
+from engine.model._base import DomainModel
+from engine.model._events import (
     AnyOrderEvent,
-    Fill,
-    Liquidity,
-    Order,
+    DenialReason,
     OrderAccepted,
     OrderCanceled,
     OrderCancelRejected,
@@ -30,30 +20,41 @@ from engine.model._orders import (
     OrderExpired,
     OrderFilled,
     OrderRejected,
-    OrderStatus,
     OrderStatusUnknown,
-    OrderType,
-    TimeInForce,
     event_from_json,
     event_to_json,
 )
-from engine.model._values import (
+from engine.model._ids import (
     CLIENT_ORDER_ID_MAX_LENGTH,
-    Amount,
     ChainId,
     ClientOrderId,
     InstrumentId,
-    Money,
     TxHash,
     VenueId,
     VenueOrderId,
+    checksum_address,
     client_order_id,
+    tx_hash,
+    validate_client_order_id,
+)
+from engine.model._instruments import (
+    Asset,
+    Instrument,
+    InstrumentKind,
+    OptionRight,
+    Side,
+    VenueFilters,
+)
+from engine.model._lifecycle import TRANSITIONS, ByFills, NextState, apply
+from engine.model._orders import Fill, Liquidity, Order, OrderStatus, OrderType, TimeInForce
+from engine.model._values import (
+    Amount,
+    Money,
     from_base_units,
     quantize_down,
     quantize_up,
     to_base_units,
     to_decimal,
-    validate_client_order_id,
 )
 
 __all__ = [
@@ -62,8 +63,10 @@ __all__ = [
     "Amount",
     "AnyOrderEvent",
     "Asset",
+    "ByFills",
     "ChainId",
     "ClientOrderId",
+    "DenialReason",
     "DomainModel",
     "Fill",
     "Instrument",
@@ -71,6 +74,7 @@ __all__ = [
     "InstrumentKind",
     "Liquidity",
     "Money",
+    "NextState",
     "OptionRight",
     "Order",
     "OrderAccepted",
@@ -93,6 +97,7 @@ __all__ = [
     "VenueId",
     "VenueOrderId",
     "apply",
+    "checksum_address",
     "client_order_id",
     "event_from_json",
     "event_to_json",
@@ -101,5 +106,6 @@ __all__ = [
     "quantize_up",
     "to_base_units",
     "to_decimal",
+    "tx_hash",
     "validate_client_order_id",
 ]

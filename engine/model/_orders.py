@@ -1,27 +1,46 @@
-"""Orders, fills and the events that change them."""
+"""Orders and fills: what we asked a venue for, and what it executed."""
 
 from __future__ import annotations
 
 from decimal import Decimal
 from enum import StrEnum
-from typing import Annotated, Literal
+from typing import Annotated
 
-from pydantic import Field, TypeAdapter, model_validator
+from pydantic import Field, model_validator
 
-from engine.model._instruments import DomainModel, Instrument, Side
+from engine.errors import InvalidValue
+from engine.model._base import DomainModel
+from engine.model._ids import CLIENT_ORDER_ID_PATTERN, ClientOrderId, VenueId, VenueOrderId
+from engine.model._instruments import Instrument, Side
 from engine.model._values import Money
+
+Positive = Annotated[Money, Field(gt=0)]
+NonNegative = Annotated[Money, Field(ge=0)]
+TimestampNs = Annotated[int, Field(ge=0)]
+ClientOrderIdField = Annotated[ClientOrderId, Field(pattern=CLIENT_ORDER_ID_PATTERN)]
 
 
 class OrderType(StrEnum):
     MARKET = "market"
     LIMIT = "limit"
-    LIMIT_MAKER = "limit_maker"  # post-only: rejected rather than taking liquidity
+    LIMIT_MAKER = "limit_maker"  # post-only: the venue rejects it rather than let it take
+    STOP_MARKET = "stop_market"  # a market order released when the trigger price trades
+    STOP_LIMIT = "stop_limit"  # a limit order released when the trigger price trades
+
+    @property
+    def has_limit_price(self) -> bool:
+        return self in (OrderType.LIMIT, OrderType.LIMIT_MAKER, OrderType.STOP_LIMIT)
+
+    @property
+    def has_trigger_price(self) -> bool:
+        return self in (OrderType.STOP_MARKET, OrderType.STOP_LIMIT)
 
 
 class TimeInForce(StrEnum):
-    GTC = "gtc"
-    IOC = "ioc"
-    FOK = "fok"
+    GTC = "gtc"  # good till canceled
+    IOC = "ioc"  # immediate or cancel: whatever does not match at once is canceled
+    FOK = "fok"  # fill or kill: all at once or nothing
+    GTD = "gtd"  # good till `expire_ts_ns`
 
 
 class OrderStatus(StrEnum):
@@ -38,6 +57,7 @@ class OrderStatus(StrEnum):
 
     @property
     def is_terminal(self) -> bool:
+        """No further request can change it (a late fill may still be booked: see TRANSITIONS)."""
         return self in _TERMINAL
 
 
@@ -50,130 +70,72 @@ class Liquidity(StrEnum):
     TAKER = "taker"
 
 
-Positive = Annotated[Money, Field(gt=0)]
-NonNegative = Annotated[Money, Field(ge=0)]
-
-
 class Fill(DomainModel):
     """One execution against an order, as the venue reported it."""
 
-    trade_id: str = Field(min_length=1)
+    trade_id: str = Field(min_length=1)  # the venue's trade id: unique per order
     qty: Positive
     price: Positive
-    fee: NonNegative = Decimal(0)
-    fee_asset: str
+    fee: Money = Decimal(0)  # negative for a maker rebate
+    fee_asset: str = Field(min_length=1)
     liquidity: Liquidity = Liquidity.TAKER
-    ts_ns: int = Field(ge=0)
+    ts_ns: TimestampNs
 
 
 class Order(DomainModel):
-    """An order's full state. Changed only by applying events (see `_lifecycle.apply`)."""
+    """An order's full state. Changed only by applying events (see `apply`).
 
-    client_order_id: str = Field(pattern=r"^[A-Za-z0-9_-]{1,36}$")
-    venue: str = Field(min_length=1)
+    Child orders of an execution algorithm point to their parent with `parent_id`; the legs of
+    one multi-leg order share a `leg_group_id`.
+    """
+
+    client_order_id: ClientOrderIdField
+    venue: VenueId = Field(min_length=1)
     instrument: Instrument
     side: Side
     order_type: OrderType
     qty: Positive
     limit_price: Positive | None = None
+    trigger_price: Positive | None = None
     time_in_force: TimeInForce = TimeInForce.GTC
-    parent_id: str | None = None
-    leg_group_id: str | None = None
+    expire_ts_ns: TimestampNs | None = None
+    parent_id: str | None = Field(default=None, min_length=1)
+    leg_group_id: str | None = Field(default=None, min_length=1)
     status: OrderStatus = OrderStatus.PENDING_NEW
     filled_qty: NonNegative = Decimal(0)
+    filled_notional: NonNegative = Decimal(0)  # sum of price * qty, exact; the average's source
     avg_fill_price: NonNegative | None = None
-    venue_order_id: str | None = None
+    venue_order_id: VenueOrderId | None = None
     reason: str | None = None
-    created_ts_ns: int = Field(ge=0)
-    updated_ts_ns: int = Field(ge=0)
+    created_ts_ns: TimestampNs
+    updated_ts_ns: TimestampNs
 
     @model_validator(mode="after")
-    def _limit_price_matches_type(self) -> Order:
-        needs_price = self.order_type is not OrderType.MARKET
-        if needs_price != (self.limit_price is not None):
-            raise ValueError("limit_price is required for limit orders and only for them")
+    def _prices_match_type(self) -> Order:
+        if self.order_type.has_limit_price != (self.limit_price is not None):
+            raise InvalidValue(
+                "limit_price", f"is required for limit types and only for them, "
+                               f"not {self.order_type.value}"
+            )
+        if self.order_type.has_trigger_price != (self.trigger_price is not None):
+            raise InvalidValue(
+                "trigger_price", f"is required for stop types and only for them, "
+                                 f"not {self.order_type.value}"
+            )
+        return self
+
+    @model_validator(mode="after")
+    def _time_in_force_fits(self) -> Order:
+        if (self.time_in_force is TimeInForce.GTD) != (self.expire_ts_ns is not None):
+            raise InvalidValue("expire_ts_ns", "is required for GTD orders and only for them")
+        immediate = self.time_in_force in (TimeInForce.IOC, TimeInForce.FOK)
+        if self.order_type is OrderType.LIMIT_MAKER and immediate:
+            raise InvalidValue("time_in_force", "a post-only order cannot be IOC or FOK")
+        if self.filled_qty > self.qty:
+            raise InvalidValue("filled_qty", f"{self.filled_qty} exceeds qty {self.qty}")
         return self
 
     @property
     def leaves_qty(self) -> Decimal:
+        """The quantity still open: ordered minus filled."""
         return self.qty - self.filled_qty
-
-
-# --- events ---------------------------------------------------------------------------------
-
-
-class OrderEvent(DomainModel):
-    """Something that happened to an order. Past tense, immutable, journaled before acting."""
-
-    event_id: str = Field(min_length=1)
-    client_order_id: str
-    ts_ns: int = Field(ge=0)
-    correlation_id: str | None = None  # ties a parent's events and its children's together
-    causation_id: str | None = None  # the event or command that caused this one
-
-
-class OrderCreated(OrderEvent):
-    kind: Literal["created"] = "created"
-    order: Order
-
-
-class OrderDenied(OrderEvent):
-    kind: Literal["denied"] = "denied"
-    reason_code: str
-    detail: str = ""
-
-
-class OrderAccepted(OrderEvent):
-    kind: Literal["accepted"] = "accepted"
-    venue_order_id: str
-
-
-class OrderRejected(OrderEvent):
-    kind: Literal["rejected"] = "rejected"
-    reason: str
-
-
-class OrderFilled(OrderEvent):
-    kind: Literal["filled"] = "filled"
-    fill: Fill
-
-
-class OrderCancelRequested(OrderEvent):
-    kind: Literal["cancel_requested"] = "cancel_requested"
-
-
-class OrderCancelRejected(OrderEvent):
-    kind: Literal["cancel_rejected"] = "cancel_rejected"
-    reason: str
-
-
-class OrderCanceled(OrderEvent):
-    kind: Literal["canceled"] = "canceled"
-
-
-class OrderExpired(OrderEvent):
-    kind: Literal["expired"] = "expired"
-
-
-class OrderStatusUnknown(OrderEvent):
-    kind: Literal["status_unknown"] = "status_unknown"
-    reason: str
-
-
-AnyOrderEvent = Annotated[
-    OrderCreated | OrderDenied | OrderAccepted | OrderRejected | OrderFilled
-    | OrderCancelRequested | OrderCancelRejected | OrderCanceled | OrderExpired
-    | OrderStatusUnknown,
-    Field(discriminator="kind"),
-]
-_EVENT_ADAPTER: TypeAdapter[AnyOrderEvent] = TypeAdapter(AnyOrderEvent)
-
-
-def event_to_json(event: OrderEvent) -> str:
-    """Lossless JSON of an event: decimals as strings, enums as their values."""
-    return event.model_dump_json()
-
-
-def event_from_json(payload: str) -> OrderEvent:
-    """The event a payload of `event_to_json` describes."""
-    return _EVENT_ADAPTER.validate_json(payload)

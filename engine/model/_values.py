@@ -1,28 +1,30 @@
-"""Money and identifiers: Decimal prices and quantities, integer base units, typed ids."""
+"""Money: Decimal prices and quantities (never from floats) and integer on-chain base units."""
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import re
+import decimal
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
-from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal, InvalidOperation
-from typing import Annotated, Any, NewType
+from decimal import Decimal, InvalidOperation
+from functools import total_ordering
+from typing import Annotated, Any
 
 from pydantic import BeforeValidator
 
 from engine.errors import AssetMismatch, InvalidValue
 
-VenueId = NewType("VenueId", str)
-InstrumentId = NewType("InstrumentId", str)
-ClientOrderId = NewType("ClientOrderId", str)
-VenueOrderId = NewType("VenueOrderId", str)
-ChainId = NewType("ChainId", int)
-TxHash = NewType("TxHash", str)
+_EXACT_DIGITS = 120
+# ERC-20 `decimals()` is a uint8.
+MAX_DECIMALS = 255
+_ROUNDING_MODES = frozenset({
+    decimal.ROUND_DOWN, decimal.ROUND_UP, decimal.ROUND_FLOOR, decimal.ROUND_CEILING,
+    decimal.ROUND_HALF_UP, decimal.ROUND_HALF_DOWN, decimal.ROUND_HALF_EVEN, decimal.ROUND_05UP,
+})
 
 
 def to_decimal(value: object, field: str = "value") -> Decimal:
-    """A Decimal from a str, int or Decimal; floats are refused because they are not money."""
+    """A finite Decimal from a str, int or Decimal; floats are refused: they are not money."""
     if isinstance(value, bool | float):
         raise InvalidValue(field, f"must be a decimal string, int or Decimal, not {value!r}")
     if isinstance(value, Decimal):
@@ -51,103 +53,130 @@ def _strict_decimal(value: Any) -> Decimal:
 Money = Annotated[Decimal, BeforeValidator(_strict_decimal)]
 
 
-def to_base_units(amount: Decimal, decimals: int, rounding: str | None = None) -> int:
-    """Integer base units of a human amount (e.g. 1.5 USDC -> 1_500_000).
+def check_decimals(decimals: object, field: str = "decimals") -> int:
+    """`decimals` if it is a valid token scale (an int in 0..255), else InvalidValue."""
+    if isinstance(decimals, bool) or not isinstance(decimals, int):
+        raise InvalidValue(field, f"must be an int, got {type(decimals).__name__}")
+    if not 0 <= decimals <= MAX_DECIMALS:
+        raise InvalidValue(field, f"must be between 0 and {MAX_DECIMALS}")
+    return decimals
 
-    Refuses amounts finer than one base unit unless a rounding mode (ROUND_DOWN, ROUND_UP, ...)
-    says which way to go: silently dropping dust is how balances drift.
+
+def to_base_units(amount: Decimal, decimals: int, rounding: str | None = None) -> int:
+    """Integer base units of a human amount (e.g. 1.5 USDC with 6 decimals -> 1_500_000).
+
+    Refuses amounts finer than one base unit unless `rounding` (decimal.ROUND_DOWN, ROUND_UP,
+    ...) says which way to go: silently dropping dust is how balances drift.
     """
-    scaled = to_decimal(amount, "amount").scaleb(decimals)
-    if scaled != scaled.to_integral_value():
+    with _exact("amount"):
+        scaled = to_decimal(amount, "amount").scaleb(check_decimals(decimals))
+    integral = scaled.to_integral_value(rounding=decimal.ROUND_DOWN)
+    if scaled != integral:
         if rounding is None:
             raise InvalidValue("amount", f"{amount} has more than {decimals} decimals")
-        scaled = scaled.to_integral_value(rounding=rounding)
-    return int(scaled)
+        if rounding not in _ROUNDING_MODES:
+            raise InvalidValue("rounding", f"{rounding!r} is not a decimal rounding mode")
+        integral = scaled.to_integral_value(rounding=rounding)
+    return int(integral)
 
 
 def from_base_units(raw: int, decimals: int) -> Decimal:
     """The human amount of `raw` base units, exact."""
-    if not isinstance(raw, int) or isinstance(raw, bool):
+    if isinstance(raw, bool) or not isinstance(raw, int):
         raise InvalidValue("raw", f"base units must be an int, got {type(raw).__name__}")
-    return Decimal(raw).scaleb(-decimals)
+    with _exact("raw"):
+        return Decimal(raw).scaleb(-check_decimals(decimals))
 
 
+@total_ordering
 @dataclass(frozen=True)
 class Amount:
-    """A token amount in integer base units, tied to its asset and scale."""
+    """A token amount in integer base units, tied to its asset and scale.
+
+    Adding, subtracting or comparing amounts of another symbol or scale raises AssetMismatch:
+    1 USDC (6 decimals) and 1 DAI (18) are not interchangeable numbers.
+    """
 
     symbol: str
     decimals: int
     raw: int
 
-    def _check_same(self, other: Amount) -> None:
+    def __post_init__(self) -> None:
+        if not self.symbol:
+            raise InvalidValue("symbol", "must not be empty")
+        check_decimals(self.decimals)
+        if isinstance(self.raw, bool) or not isinstance(self.raw, int):
+            raise InvalidValue("raw", f"base units must be an int, got {type(self.raw).__name__}")
+
+    @classmethod
+    def from_human(
+        cls, symbol: str, decimals: int, amount: Decimal, rounding: str | None = None
+    ) -> Amount:
+        """The amount of `amount` whole tokens; see `to_base_units` for `rounding`."""
+        return cls(symbol, decimals, to_base_units(amount, decimals, rounding))
+
+    @property
+    def human(self) -> Decimal:
+        """The amount in whole tokens, exact."""
+        return from_base_units(self.raw, self.decimals)
+
+    def _same_asset(self, other: Amount) -> None:
+        if not isinstance(other, Amount):
+            raise AssetMismatch(f"cannot combine {self.symbol} with {type(other).__name__}")
         if (self.symbol, self.decimals) != (other.symbol, other.decimals):
             raise AssetMismatch(
                 f"cannot combine {self.symbol}/{self.decimals} with {other.symbol}/{other.decimals}"
             )
 
     def __add__(self, other: Amount) -> Amount:
-        self._check_same(other)
+        self._same_asset(other)
         return Amount(self.symbol, self.decimals, self.raw + other.raw)
 
     def __sub__(self, other: Amount) -> Amount:
-        self._check_same(other)
+        self._same_asset(other)
         return Amount(self.symbol, self.decimals, self.raw - other.raw)
 
-    @property
-    def human(self) -> Decimal:
-        return from_base_units(self.raw, self.decimals)
+    def __neg__(self) -> Amount:
+        return Amount(self.symbol, self.decimals, -self.raw)
+
+    def __lt__(self, other: Amount) -> bool:
+        self._same_asset(other)
+        return self.raw < other.raw
+
+
+@contextmanager
+def _exact(field: str) -> Iterator[None]:
+    # The default context keeps 28 digits and rounds silently; 18-decimal tokens in the
+    # billions need more. Any rounding left is an error, not a quiet change of amount.
+    with decimal.localcontext() as context:
+        context.prec = _EXACT_DIGITS
+        context.traps[decimal.Inexact] = True
+        try:
+            yield
+        except decimal.Inexact as error:
+            raise InvalidValue(field, f"needs more than {_EXACT_DIGITS} digits") from error
+
+
+def _multiples(value: Decimal, step: Decimal) -> tuple[Decimal, Decimal, Decimal]:
+    """(value, step, remainder) with value = k * step + remainder, |remainder| < step."""
+    value, step = to_decimal(value, "value"), to_decimal(step, "step")
+    if step <= 0:
+        raise InvalidValue("step", "must be > 0")
+    with _exact("value"):
+        return value, step, value % step  # the remainder takes the sign of `value`
 
 
 def quantize_down(value: Decimal, step: Decimal) -> Decimal:
-    """The largest multiple of `step` at most `value`."""
-    return (value / step).to_integral_value(rounding=ROUND_FLOOR) * step
+    """The largest multiple of `step` at most `value` (rounds toward minus infinity)."""
+    value, step, remainder = _multiples(value, step)
+    with _exact("value"):
+        floor = value - remainder - (step if remainder < 0 else 0)
+        return (floor / step).to_integral_value() * step  # carries the step's exponent
 
 
 def quantize_up(value: Decimal, step: Decimal) -> Decimal:
-    """The smallest multiple of `step` at least `value`."""
-    return (value / step).to_integral_value(rounding=ROUND_CEILING) * step
-
-
-# --- client order ids ----------------------------------------------------------------------
-
-# Binance accepts newClientOrderId matching ^[a-zA-Z0-9-_]{1,36}$; the tightest of our venues.
-CLIENT_ORDER_ID_MAX_LENGTH = 36
-_CLIENT_ORDER_ID_PATTERN = re.compile(r"^[A-Za-z0-9_-]{1,36}$")
-_SEQUENCE_LIMIT = 36**8
-
-
-def _base36(number: int) -> str:
-    digits = "0123456789abcdefghijklmnopqrstuvwxyz"
-    text = ""
-    while True:
-        number, remainder = divmod(number, 36)
-        text = digits[remainder] + text
-        if number == 0:
-            return text
-
-
-def client_order_id(parent_id: str, sequence: int) -> ClientOrderId:
-    """The id of child `sequence` of parent `parent_id`: deterministic, unique, venue-safe.
-
-    `cb` + 16 base32 characters of a BLAKE2b digest of the parent id (80 bits, so distinct
-    parents collide with negligible probability) + `-` + the sequence in base 36: at most 27
-    characters of [a-z0-9-], within every venue's limit.
-    """
-    if not parent_id:
-        raise InvalidValue("parent_id", "must not be empty")
-    if not 0 <= sequence < _SEQUENCE_LIMIT:
-        raise InvalidValue("sequence", f"must be in [0, {_SEQUENCE_LIMIT})")
-    digest = hashlib.blake2b(parent_id.encode(), digest_size=10).digest()
-    prefix = base64.b32encode(digest).decode().lower()
-    return ClientOrderId(f"cb{prefix}-{_base36(sequence)}")
-
-
-def validate_client_order_id(value: str) -> ClientOrderId:
-    """Check that an id fits every venue's client order id rules."""
-    if not _CLIENT_ORDER_ID_PATTERN.fullmatch(value):
-        raise InvalidValue(
-            "client_order_id", f"{value!r} must be 1-36 characters of [A-Za-z0-9_-]"
-        )
-    return ClientOrderId(value)
-
+    """The smallest multiple of `step` at least `value` (rounds toward plus infinity)."""
+    value, step, remainder = _multiples(value, step)
+    with _exact("value"):
+        ceiling = value - remainder + (step if remainder > 0 else 0)
+        return (ceiling / step).to_integral_value() * step

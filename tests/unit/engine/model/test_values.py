@@ -1,45 +1,68 @@
-"""Money and ids: no floats, exact base units, venue-safe deterministic client order ids."""
+"""Money: no floats, exact base units, amounts that refuse other assets, directed rounding."""
 
 from __future__ import annotations
 
-import re
-from decimal import ROUND_DOWN, Decimal
+from decimal import ROUND_DOWN, ROUND_UP, Decimal
 
 import pytest
 
 from engine.errors import AssetMismatch, InvalidValue
 from engine.model import (
     Amount,
-    Side,
-    VenueFilters,
-    client_order_id,
     from_base_units,
+    quantize_down,
+    quantize_up,
     to_base_units,
     to_decimal,
-    validate_client_order_id,
 )
 
 
 def test_to_decimal_when_float_then_refused_naming_the_field() -> None:
-    with pytest.raises(InvalidValue, match="price: must be a decimal string"):
+    with pytest.raises(InvalidValue, match="price: must be a decimal string") as caught:
         to_decimal(0.1, "price")
+    assert caught.value.field == "price"
 
 
-@pytest.mark.parametrize("bad", ["abc", "NaN", "Infinity"])
-def test_to_decimal_when_not_a_finite_number_then_invalid_value(bad: str) -> None:
+@pytest.mark.parametrize("bad", ["abc", "NaN", "Infinity", True, None, [1]])
+def test_to_decimal_when_not_a_finite_number_then_invalid_value(bad: object) -> None:
     with pytest.raises(InvalidValue):
         to_decimal(bad, "qty")
 
 
+def test_to_decimal_when_string_or_int_then_exact() -> None:
+    assert to_decimal("0.1") + to_decimal("0.2") == Decimal("0.3")
+    assert to_decimal(10**30) == Decimal(10**30)
+
+
 def test_to_base_units_when_exact_then_integer_units() -> None:
     assert to_base_units(Decimal("1.5"), 6) == 1_500_000
+    # The amount a float slippage factor famously corrupts: exact here.
     assert to_base_units(Decimal("1328.788900753233521503"), 18) == 1328788900753233521503
+
+
+def test_to_base_units_when_more_digits_than_default_precision_then_still_exact() -> None:
+    amount = Decimal("123456789012345678901234567890.123456789012345678")
+    assert to_base_units(amount, 18) == 123456789012345678901234567890123456789012345678
 
 
 def test_to_base_units_when_finer_than_one_unit_then_refused_unless_rounding_given() -> None:
     with pytest.raises(InvalidValue, match="more than 6 decimals"):
         to_base_units(Decimal("0.0000001"), 6)
     assert to_base_units(Decimal("1.0000009"), 6, rounding=ROUND_DOWN) == 1_000_000
+    assert to_base_units(Decimal("1.0000001"), 6, rounding=ROUND_UP) == 1_000_001
+
+
+def test_to_base_units_when_rounding_mode_is_unknown_then_invalid_value() -> None:
+    with pytest.raises(InvalidValue) as caught:
+        to_base_units(Decimal("1.0000001"), 6, rounding="ROUND_SOMETIMES")
+    assert caught.value.field == "rounding"
+
+
+@pytest.mark.parametrize("decimals", [-1, 256, True])
+def test_to_base_units_when_decimals_out_of_range_then_invalid_value(decimals: int) -> None:
+    with pytest.raises(InvalidValue) as caught:
+        to_base_units(Decimal(1), decimals)
+    assert caught.value.field == "decimals"
 
 
 def test_from_base_units_when_round_trip_then_exact() -> None:
@@ -51,50 +74,43 @@ def test_from_base_units_when_round_trip_then_exact() -> None:
 def test_amount_when_adding_other_asset_or_scale_then_asset_mismatch() -> None:
     usdc = Amount("USDC", 6, 1_000_000)
     assert (usdc + Amount("USDC", 6, 5)).raw == 1_000_005
+    assert (usdc - Amount("USDC", 6, 5)).raw == 999_995
     with pytest.raises(AssetMismatch):
         usdc + Amount("USDT", 6, 1)
     with pytest.raises(AssetMismatch):
         usdc - Amount("USDC", 18, 1)
 
 
-def test_venue_filters_when_quantising_then_never_worse_for_us() -> None:
-    filters = VenueFilters(tick_size=Decimal("0.01"), lot_size=Decimal("0.001"))
-    assert filters.quantize_price(Decimal("3000.017"), Side.BUY) == Decimal("3000.01")
-    assert filters.quantize_price(Decimal("3000.011"), Side.SELL) == Decimal("3000.02")
-    assert filters.quantize_qty(Decimal("1.23456")) == Decimal("1.234")
+def test_amount_when_compared_then_orders_by_raw_and_refuses_other_assets() -> None:
+    one, two = Amount("DAI", 18, 10**18), Amount("DAI", 18, 2 * 10**18)
+    assert one < two and two >= one and -one < one
+    with pytest.raises(AssetMismatch):
+        _ = one < Amount("USDC", 6, 1)
+
+
+def test_amount_when_built_from_human_then_exact_and_refuses_dust() -> None:
+    amount = Amount.from_human("USDC", 6, Decimal("2.5"))
+    assert amount.raw == 2_500_000 and amount.human == Decimal("2.5")
+    with pytest.raises(InvalidValue):
+        Amount.from_human("USDC", 6, Decimal("2.5000001"))
+    with pytest.raises(InvalidValue, match="raw"):
+        Amount("USDC", 6, 1.5)  # type: ignore[arg-type]
 
 
 @pytest.mark.parametrize(
-    ("qty", "price", "field"),
-    [("1.2345", "3000", "qty"), ("1", "3000.001", "price"), ("0.001", "3000", "notional")],
+    ("value", "step", "down", "up"),
+    [("3000.017", "0.01", "3000.01", "3000.02"), ("5", "0.3", "4.8", "5.1"),
+     ("-1.5", "1", "-2", "-1"), ("3000.00", "0.01", "3000.00", "3000.00")],
 )
-def test_venue_filters_when_order_breaks_a_rule_then_names_it(
-    qty: str, price: str, field: str
+def test_quantize_when_value_between_steps_then_rounds_in_the_stated_direction(
+    value: str, step: str, down: str, up: str
 ) -> None:
-    filters = VenueFilters(tick_size=Decimal("0.01"), lot_size=Decimal("0.001"),
-                           min_notional=Decimal("10"))
-    with pytest.raises(InvalidValue) as caught:
-        filters.check(Decimal(qty), Decimal(price))
-    assert caught.value.field == field
+    assert quantize_down(Decimal(value), Decimal(step)) == Decimal(down)
+    assert quantize_up(Decimal(value), Decimal(step)) == Decimal(up)
 
 
-def test_client_order_id_when_same_inputs_then_same_id_within_binance_rules() -> None:
-    first = client_order_id("parent-42", 7)
-    assert first == client_order_id("parent-42", 7)
-    assert first != client_order_id("parent-42", 8)
-    assert first != client_order_id("parent-43", 7)
-    assert re.fullmatch(r"[A-Za-z0-9_-]{1,36}", first)
-    assert validate_client_order_id(first) == first
-
-
-@pytest.mark.parametrize(("parent", "sequence"), [("", 0), ("p", -1), ("p", 36**8)])
-def test_client_order_id_when_inputs_invalid_then_invalid_value(parent: str, sequence: int) -> None:
-    with pytest.raises(InvalidValue):
-        client_order_id(parent, sequence)
-
-
-def test_validate_client_order_id_when_too_long_or_bad_chars_then_refused() -> None:
-    with pytest.raises(InvalidValue, match="client_order_id"):
-        validate_client_order_id("x" * 37)
-    with pytest.raises(InvalidValue, match="client_order_id"):
-        validate_client_order_id("has space")
+def test_quantize_when_step_not_positive_or_value_float_then_invalid_value() -> None:
+    with pytest.raises(InvalidValue, match="step"):
+        quantize_down(Decimal(1), Decimal(0))
+    with pytest.raises(InvalidValue, match="value"):
+        quantize_up(1.5, Decimal("0.1"))  # type: ignore[arg-type]
