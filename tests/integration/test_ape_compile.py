@@ -1,17 +1,26 @@
-"""ape works offline: `ape compile` with our solc shim, and the foundry provider on npm anvil."""
+"""ape works offline: `ape compile` with our solc shim, and the foundry provider on npm anvil.
+
+Also checks the one assumption chain.compile makes about the chain: bytecode for its EVM target
+(cancun) runs on the npm anvil's default hardfork.
+"""
 
 from __future__ import annotations
 
 import json
 import os
+import socket
 import subprocess
 import sys
 import textwrap
+import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import solcx
+from web3 import Web3
 
-from chain.compile import REPO_ROOT, install_solc_shim
+from chain.compile import COMPILER_SETTINGS, REPO_ROOT, SOLC_SHIM, install_solc_shim
 
 pytestmark = pytest.mark.integration
 
@@ -64,3 +73,66 @@ def test_ape_foundry_provider_when_connected_then_runs_npm_anvil_and_deploys(
         cwd=REPO_ROOT, env=ape_env, capture_output=True, text=True, timeout=300, check=False,
     )
     assert "RESULT foundry 6 1000000" in result.stdout, result.stdout + result.stderr
+
+
+# TSTORE/TLOAD (EIP-1153) and MCOPY (EIP-5656) exist from cancun on; an older hardfork rejects
+# them as invalid opcodes, so a successful call proves the target runs on this anvil.
+CANCUN_PROBE = """
+pragma solidity ^0.8.24;
+contract CancunProbe {
+    function probe(uint256 value) external returns (uint256 stored, uint256 copied) {
+        assembly {
+            tstore(0, value)
+            stored := tload(0)
+            mstore(0x80, value)
+            mcopy(0xa0, 0x80, 32)
+            copied := mload(0xa0)
+        }
+    }
+}
+"""
+
+
+@pytest.fixture
+def bare_anvil(tmp_path: Path) -> Iterator[Web3]:
+    """The npm anvil with no flags (its default hardfork) on a free port; always stopped."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    log = (tmp_path / "anvil.log").open("w")
+    process = subprocess.Popen(
+        [str(REPO_ROOT / "node_modules" / ".bin" / "anvil"), "--port", str(port)],
+        stdout=log, stderr=subprocess.STDOUT,
+    )
+    try:
+        w3 = Web3(Web3.HTTPProvider(f"http://127.0.0.1:{port}"))
+        deadline = time.monotonic() + 30
+        while not w3.is_connected():
+            assert process.poll() is None and time.monotonic() < deadline, "anvil did not start"
+            time.sleep(0.1)
+        yield w3
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+        log.close()
+
+
+def test_cancun_bytecode_when_run_on_npm_anvil_default_hardfork_then_executes(
+    bare_anvil: Web3,
+) -> None:
+    output = solcx.compile_standard(
+        {
+            "language": "Solidity",
+            "sources": {"CancunProbe.sol": {"content": CANCUN_PROBE}},
+            "settings": COMPILER_SETTINGS,
+        },
+        solc_binary=SOLC_SHIM,
+    )
+    compiled = output["contracts"]["CancunProbe.sol"]["CancunProbe"]
+    w3 = bare_anvil
+    deployer = w3.eth.accounts[0]
+    factory = w3.eth.contract(abi=compiled["abi"], bytecode=compiled["evm"]["bytecode"]["object"])
+    deployment = factory.constructor().transact({"from": deployer})
+    receipt = w3.eth.wait_for_transaction_receipt(deployment)
+    probe = w3.eth.contract(address=receipt["contractAddress"], abi=compiled["abi"])
+    assert probe.functions.probe(42).call({"from": deployer}) == [42, 42]

@@ -13,17 +13,26 @@ import solcx
 from chain.compile import SOLC_SHIM, SOLC_VERSION
 
 
-def _standard_json(source: str, *flags: str) -> tuple[dict[str, Any], str]:
-    request = {
+def _request(source: str) -> str:
+    return json.dumps({
         "language": "Solidity",
         "sources": {"probe.sol": {"content": source}},
         "settings": {"outputSelection": {"*": {"*": ["abi"]}}},
-    }
+    })
+
+
+def _standard_json(
+    source: str, *flags: str, cwd: Path | None = None
+) -> tuple[dict[str, Any], str]:
     result = subprocess.run(
         [str(SOLC_SHIM), "--standard-json", *flags],
-        input=json.dumps(request), capture_output=True, text=True, check=True, timeout=120,
+        input=_request(source), capture_output=True, text=True, check=True, timeout=120, cwd=cwd,
     )
     return json.loads(result.stdout), result.stderr  # raises if stdout is not pure JSON
+
+
+def _errors(output: dict[str, Any], severity: str) -> list[dict[str, Any]]:
+    return [e for e in output.get("errors", []) if e["severity"] == severity]
 
 
 def test_version_when_asked_by_py_solc_x_then_parses_as_the_pinned_release() -> None:
@@ -41,7 +50,7 @@ def test_standard_json_when_source_imports_openzeppelin_then_resolves_from_node_
         "{ return Math.max(1, 2); } }"
     )
     assert "Probe" in output["contracts"]["probe.sol"]
-    assert not [e for e in output.get("errors", []) if e["severity"] == "error"]
+    assert _errors(output, "error") == []
 
 
 def test_standard_json_when_native_only_flags_given_then_accepts_them() -> None:
@@ -55,7 +64,7 @@ def test_standard_json_when_native_only_flags_given_then_accepts_them() -> None:
 
 def test_standard_json_when_source_has_errors_then_stdout_is_json_with_the_error() -> None:
     output, _ = _standard_json("pragma solidity ^0.8.24;\ncontract Broken { uint x = ; }")
-    errors = [e for e in output["errors"] if e["severity"] == "error"]
+    errors = _errors(output, "error")
     assert errors and "probe.sol" in errors[0]["formattedMessage"]
 
 
@@ -76,4 +85,47 @@ def test_standard_json_when_positional_remapping_given_then_imports_use_it(remap
         'pragma solidity ^0.8.24;\nimport "@oz/contracts/utils/math/Math.sol";\ncontract P {}',
         remapping,
     )
-    assert not [e for e in output.get("errors", []) if e["severity"] == "error"]
+    assert _errors(output, "error") == []
+
+
+def test_standard_json_when_run_from_another_directory_then_imports_resolve_beside_the_script(
+    tmp_path: Path,
+) -> None:
+    output, _ = _standard_json(
+        'pragma solidity ^0.8.24;\nimport "@openzeppelin/contracts/token/ERC20/ERC20.sol";\n'
+        'contract Probe is ERC20 { constructor() ERC20("P", "P") {} }',
+        cwd=tmp_path,
+    )
+    assert _errors(output, "error") == []
+    assert "Probe" in output["contracts"]["probe.sol"]
+
+
+def test_standard_json_when_source_has_warnings_then_stdout_is_only_the_json() -> None:
+    # No SPDX line and an unused local: two warnings, and still a successful compile.
+    output, _ = _standard_json(
+        "pragma solidity ^0.8.24;\n"
+        "contract Probe { function f() external pure { uint256 unused; } }"
+    )
+    assert len(_errors(output, "warning")) >= 2
+    assert _errors(output, "error") == []
+
+
+def test_standard_json_when_input_is_not_json_then_answers_a_json_error_with_status_0() -> None:
+    result = subprocess.run(
+        [str(SOLC_SHIM), "--standard-json"],
+        input="{not json", capture_output=True, text=True, timeout=120,
+    )
+    assert result.returncode == 0  # native solc reports input errors inside the JSON too
+    assert json.loads(result.stdout)["errors"][0]["type"] == "JSONError"
+
+
+def test_standard_json_when_input_file_given_then_reads_it_instead_of_stdin(
+    tmp_path: Path,
+) -> None:
+    request = tmp_path / "input.json"
+    request.write_text(_request("pragma solidity ^0.8.24;\ncontract FromFile {}"))
+    result = subprocess.run(
+        [str(SOLC_SHIM), "--standard-json", str(request)],
+        input="", capture_output=True, text=True, check=True, timeout=120,
+    )
+    assert "FromFile" in json.loads(result.stdout)["contracts"]["probe.sol"]
