@@ -8,6 +8,7 @@ nodes). Every result carries the block number and hash it reflects, for caching 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cache
 from typing import Any
 
 from eth_abi.abi import decode as abi_decode
@@ -16,7 +17,7 @@ from hexbytes import HexBytes
 from web3 import Web3
 from web3.exceptions import ContractLogicError, Web3Exception
 
-from chain.compile import load_artifact
+from chain.compile import Artifact, load_artifact
 from chain.errors import RpcUnreachable, TerminalChainError
 from chain.uniswap.v3 import V3Pool
 
@@ -84,12 +85,19 @@ class PoolSnapshot:
     v3: tuple[V3PoolState, ...]
 
 
+@cache
+def _lens_artifact() -> Artifact:
+    # Once per process: load_artifact re-reads and re-hashes every source to validate its
+    # cache, which is start-up work, not work for each pool read.
+    return load_artifact("PoolLens")
+
+
 def _lens(w3: Web3) -> Any:
-    return w3.eth.contract(address=LENS_ADDRESS, abi=load_artifact("PoolLens").abi)
+    return w3.eth.contract(address=LENS_ADDRESS, abi=_lens_artifact().abi)
 
 
 def _call(w3: Web3, function: Any, block: int) -> Any:
-    override = {LENS_ADDRESS: {"code": HexBytes(load_artifact("PoolLens").deployed_bytecode)}}
+    override = {LENS_ADDRESS: {"code": HexBytes(_lens_artifact().deployed_bytecode)}}
     try:
         return function.call(block_identifier=block, state_override=override)
     except ContractLogicError as error:
@@ -103,7 +111,7 @@ def _decode_custom_error(data: Any) -> str | None:
     """`Name(arg, ...)` for a revert carrying one of the lens's custom errors."""
     if not isinstance(data, str) or len(data) < 10:
         return None
-    for entry in load_artifact("PoolLens").abi:
+    for entry in _lens_artifact().abi:
         if entry["type"] != "error":
             continue
         types = [parameter["type"] for parameter in entry["inputs"]]
