@@ -84,6 +84,7 @@ def deploy_world(w3: Web3, config: WorldConfig) -> dict[str, Any]:
     manifest: dict[str, Any] = {
         "chain_id": w3.eth.chain_id,
         "deployer": deployer,
+        "wrapped_native": config.wrapped_native_symbol,
         "tokens": {
             symbol: {"address": contract.address, "decimals": config.tokens[symbol].decimals}
             for symbol, contract in tokens.items()

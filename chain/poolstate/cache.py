@@ -87,7 +87,8 @@ class PoolStateCache:
 
     def get(self, address: str) -> CachedPool:
         """The cached state of one pool (KeyError if it is not one of the cache's pools)."""
-        return self._pools[Web3.to_checksum_address(address)]
+        cached = self._pools.get(address)  # type: ignore[call-overload]  # already checksummed
+        return cached if cached is not None else self._pools[Web3.to_checksum_address(address)]
 
     def refresh(self) -> RefreshReport:
         """Bring every pool to the chain's newest block; see the module docstring."""

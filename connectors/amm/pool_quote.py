@@ -14,20 +14,8 @@ from enum import StrEnum
 from eth_typing import ChecksumAddress
 from web3 import Web3
 
-from chain.poolstate import PoolReadFailed, V2PairState, V3PoolState, read_pools, to_v3_pool
-from chain.uniswap import get_amount_in, get_amount_out
-from chain.uniswap.v2 import InsufficientLiquidity
-from chain.uniswap.v3 import (
-    MAX_SQRT_RATIO,
-    MAX_TICK,
-    MIN_SQRT_RATIO,
-    MIN_TICK,
-    StateWindowExceeded,
-    SwapResult,
-    V3Pool,
-    get_sqrt_ratio_at_tick,
-    swap,
-)
+from chain.poolstate import PoolReadFailed, V2PairState, V3PoolState, read_pools
+from connectors.amm.simulate import simulate
 from connectors.errors import InvalidQuoteRequest
 
 # 128 bitmap words each side: the whole tick range for spacings >= 60, +-327k ticks at 10.
@@ -106,49 +94,12 @@ def quote_pool(
                                               f"{state.token0}, {state.token1}")
     zero_for_one = token_in == state.token0
     token_out = state.token1 if zero_for_one else state.token0
-    exact_in = amount_in is not None
-    if isinstance(state, V3PoolState):
-        result = _v3_swap(to_v3_pool(state), zero_for_one, amount if exact_in else -amount)
-        paid_in, paid_out = ((result.amount0, -result.amount1) if zero_for_one
-                             else (result.amount1, -result.amount0))
-        # Short of the amount: the pool ran out of liquidity, or of the state window read.
-        partial = (paid_in if exact_in else paid_out) != amount
-        kind, crossed = PoolKind.UNISWAP_V3, result.initialized_ticks_crossed
-    else:
-        paid_in, paid_out, partial = _v2_amounts(state, zero_for_one, amount, exact_in)
-        kind, crossed = PoolKind.UNISWAP_V2, 0
+    result = simulate(state, zero_for_one, amount, exact_in=amount_in is not None)
+    paid_in, paid_out = result.amount_in, result.amount_out
+    kind = PoolKind.UNISWAP_V3 if isinstance(state, V3PoolState) else PoolKind.UNISWAP_V2
     decimals_in = _decimals(w3, token_in, block_number)
     decimals_out = _decimals(w3, token_out, block_number)
     price = (Decimal(paid_out).scaleb(-decimals_out) / Decimal(paid_in).scaleb(-decimals_in)
              if paid_in else Decimal(0))
     return PoolQuote(Web3.to_checksum_address(pool), kind, token_in, token_out, paid_in, paid_out,
-                     price, crossed, block_number, partial)
-
-
-def _v3_swap(pool: V3Pool, zero_for_one: bool, amount_specified: int) -> SwapResult:
-    """Swap, or when the swap would leave the ticks read, swap up to the window's edge."""
-    try:
-        return swap(pool, zero_for_one, amount_specified)
-    except StateWindowExceeded:
-        spacing = pool.tick_spacing
-        edge_tick = (pool.word_low * 256 * spacing if zero_for_one
-                     else ((pool.word_high + 1) * 256 - 1) * spacing)
-        edge = get_sqrt_ratio_at_tick(min(max(edge_tick, MIN_TICK), MAX_TICK))
-        edge = min(max(edge, MIN_SQRT_RATIO + 1), MAX_SQRT_RATIO - 1)
-        return swap(pool, zero_for_one, amount_specified, edge)
-
-
-def _v2_amounts(
-    state: V2PairState, zero_for_one: bool, amount: int, exact_in: bool
-) -> tuple[int, int, bool]:
-    reserve_in, reserve_out = ((state.reserve0, state.reserve1) if zero_for_one
-                               else (state.reserve1, state.reserve0))
-    if exact_in:
-        return amount, get_amount_out(amount, reserve_in, reserve_out), False
-    try:
-        return get_amount_in(amount, reserve_in, reserve_out), amount, False
-    except InsufficientLiquidity:
-        # A constant-product pair can never pay out its whole reserve: quote all but one unit.
-        most = reserve_out - 1
-        return get_amount_in(most, reserve_in, reserve_out), most, True
-
+                     price, result.ticks_crossed, block_number, result.partial)
