@@ -20,6 +20,7 @@ from web3.types import TxParams, TxReceipt, Wei
 from chain.artifacts import load_npm_artifact, npm_artifact_names
 from chain.compile import load_artifact
 from chain.errors import DeploymentFailed
+from chain.uniswap.gas import measure_gas_model
 from chain.world import (
     V3_TICK_SPACING,
     MarketSpec,
@@ -93,8 +94,12 @@ def deploy_world(w3: Web3, config: WorldConfig) -> dict[str, Any]:
         "uniswap_v3": _deploy_uniswap_v3(sender, config, tokens, wrapped.address),
         "safe": _deploy_safe(sender),
     }
-    manifest["block"] = w3.eth.block_number
     manifest["abis"] = _abis_by_name()
+    # Measured once per world, on this chain, by real swaps that are then reverted; a world
+    # without both pool kinds has nothing to fit, and its venues must be given a model.
+    if manifest["uniswap_v2"]["pairs"] and manifest["uniswap_v3"]["pools"]:
+        manifest["gas_model"] = measure_gas_model(w3, manifest).to_json()
+    manifest["block"] = w3.eth.block_number
     return manifest
 
 

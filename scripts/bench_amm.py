@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import tempfile
 import time
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +25,8 @@ from chain.devnet import connect, running_devnet
 from chain.poolstate import read_pools, to_v3_pool
 from chain.uniswap.v3 import swap
 from chain.world import load_world
+from connectors.amm.venue import amm_venues_from_manifest
+from connectors.venue import Side
 
 _COPIES = 20
 _WORDS_EACH_SIDE = 4
@@ -85,6 +88,21 @@ def _quote_speed(manifest: dict[str, Any], w3: Web3) -> tuple[float, float]:
     return local_s, (time.perf_counter() - started) / rounds
 
 
+def _venue_speed(manifest: dict[str, Any], w3: Web3) -> tuple[float, float]:
+    """Seconds per venue quote (Decimal in and out, gas priced) of the same 50 WETH sale, and
+    per 32-point depth curve, both over the venue set's cached state."""
+    venue = amm_venues_from_manifest(w3, manifest).by_name("uniswap_v3:WETH/USDC:3000")
+    rounds = 200
+    started = time.perf_counter()
+    for _ in range(rounds):
+        venue.quote_now("WETH/USDC", Side.SELL, Decimal(50))
+    quote_s = (time.perf_counter() - started) / rounds
+    started = time.perf_counter()
+    for _ in range(20):
+        venue.depth_now("WETH/USDC", Side.SELL, Decimal(300), points=32)
+    return quote_s, (time.perf_counter() - started) / 20
+
+
 def run() -> list[dict[str, Any]]:
     compile_all()
     with tempfile.TemporaryDirectory() as state_dir, running_devnet(
@@ -97,11 +115,17 @@ def run() -> list[dict[str, Any]]:
         lens_s, lens_calls = _measure(lambda: read_pools(w3, v2, v3, _WORDS_EACH_SIDE))
         field_s, field_calls = _measure(lambda: _per_field(w3, manifest, v2, v3))
         local_s, quoter_s = _quote_speed(manifest, connect(manifest["rpc_url"]))
+        venue_s, depth_s = _venue_speed(manifest, connect(manifest["rpc_url"]))
     pools = len(v2) + len(v3)
     return [
         {"name": "v3_quote_local_s", "value": local_s, "unit": "s/quote", "better": "lower",
          "baseline_name": "v3_quote_quoterv2_eth_call_s", "baseline_value": quoter_s,
          "target": "ratio <= 0.005 (at least 200x faster)"},
+        {"name": "amm_venue_quote_s", "value": venue_s, "unit": "s/quote", "better": "lower",
+         "baseline_name": "v3_quote_quoterv2_eth_call_s", "baseline_value": quoter_s},
+        {"name": "amm_venue_depth_32_points_s", "value": depth_s, "unit": "s/curve",
+         "better": "lower", "baseline_name": "v3_quote_quoterv2_eth_call_s",
+         "baseline_value": quoter_s},
         {"name": f"load_{pools}_pools_lens_s", "value": lens_s, "unit": "s", "better": "lower",
          "baseline_name": f"load_{pools}_pools_per_field_s", "baseline_value": field_s},
         {"name": f"load_{pools}_pools_lens_rpc_calls", "value": lens_calls, "unit": "calls",

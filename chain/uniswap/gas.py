@@ -62,9 +62,15 @@ class GasModel:
             return self.v2_base
         return self.v3_base + self.v3_per_tick * ticks_crossed
 
-    def to_json(self) -> dict[str, object]:
+    def to_json(self) -> dict[str, int]:
         return {"v2_base": self.v2_base, "v3_base": self.v3_base,
                 "v3_per_tick": self.v3_per_tick, "samples": len(self.samples)}
+
+    @classmethod
+    def from_json(cls, document: dict[str, Any]) -> GasModel:
+        """The model a manifest recorded (its samples are not kept there)."""
+        return cls(int(document["v2_base"]), int(document["v3_base"]),
+                   int(document["v3_per_tick"]))
 
 
 def gas_cost_in_quote(gas: int, gas_price_wei: int, native_price: Decimal) -> Decimal:

@@ -38,7 +38,7 @@ from chain.poolstate import (
     V3PoolState,
     to_v3_pool,
 )
-from chain.uniswap.gas import GasModel, SwapKind, gas_cost_in_quote, measure_gas_model
+from chain.uniswap.gas import GasModel, SwapKind, gas_cost_in_quote
 from chain.uniswap.v3 import V3Pool
 from connectors.amm.pool_quote import PoolKind
 from connectors.amm.simulate import Q96, simulate
@@ -344,10 +344,13 @@ def amm_venues_from_manifest(
     w3: Web3, manifest: dict[str, Any], gas_model: GasModel | None = None,
     words_each_side: int = DEFAULT_WORDS_EACH_SIDE,
 ) -> AmmVenues:
-    """Venues for every pool of a devnet world, state loaded; the gas model is measured on the
-    devnet itself unless given."""
+    """Venues for every pool of a devnet world, state loaded; the gas model is the one measured
+    when the world was deployed, unless given."""
     specs, native = specs_from_manifest(manifest)
-    model = gas_model if gas_model is not None else measure_gas_model(w3, manifest)
+    if gas_model is None and "gas_model" not in manifest:
+        raise InvalidQuoteRequest("gas_model", "the world recorded no gas model (it needs V2 "
+                                               "and V3 pools to measure one); pass one")
+    model = gas_model if gas_model is not None else GasModel.from_json(manifest["gas_model"])
     venues = AmmVenues(w3, specs, model, native, words_each_side)
     venues.refresh_now()
     return venues

@@ -27,7 +27,8 @@ StateDir = Annotated[
 Json = Annotated[bool, typer.Option("--json", help="Print one JSON object instead of tables.")]
 
 
-def _devnet(state_dir: Path | None) -> Devnet:
+def devnet_at(state_dir: Path | None) -> Devnet:
+    """The devnet kept in `state_dir`, or in the configured default."""
     if state_dir is not None:
         return Devnet(state_dir)
     try:
@@ -65,7 +66,7 @@ def up(
     world = _world(world_file, reference_price) if deploy else None
     options = AnvilOptions(port, chain_id, fork_url, fork_block_number)
     with reported_errors():
-        manifest = _devnet(state_dir).up(options, world)
+        manifest = devnet_at(state_dir).up(options, world)
     if json_output:
         print_json(manifest)
         return
@@ -78,7 +79,7 @@ def up(
 def status(state_dir: StateDir = None, json_output: Json = False) -> None:
     """Show the running devnet: its contracts, venues and pool prices (--json: the manifest)."""
     with reported_errors():
-        manifest = _devnet(state_dir).status()
+        manifest = devnet_at(state_dir).status()
     if json_output:
         print_json(manifest)
         return
@@ -88,7 +89,7 @@ def status(state_dir: StateDir = None, json_output: Json = False) -> None:
 @app.command()
 def down(state_dir: StateDir = None, json_output: Json = False) -> None:
     """Stop the devnet and every process it started."""
-    devnet = _devnet(state_dir)
+    devnet = devnet_at(state_dir)
     stopped = devnet.down()
     if json_output:
         print_json({"stopped": stopped})

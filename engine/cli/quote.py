@@ -1,7 +1,9 @@
-"""`crossbook quote amm`: an exact quote from any Uniswap V2 pair or V3 pool on any RPC."""
+"""`crossbook quote amm`: an exact quote from any Uniswap V2 pair or V3 pool on any RPC.
+`crossbook quote venues`: one order quoted on every venue of the running devnet."""
 
 from __future__ import annotations
 
+from decimal import Decimal, InvalidOperation
 from typing import Annotated
 
 import typer
@@ -9,8 +11,19 @@ import typer
 from chain.devnet import connect
 from chain.errors import ChainError
 from connectors.amm import quote_pool
-from connectors.errors import InvalidQuoteRequest
-from engine.cli.output import ExitCode, console, exit_code_for, fail, print_json, table
+from connectors.amm.venue import amm_venues_from_manifest
+from connectors.errors import InvalidQuoteRequest, VenueError
+from connectors.venue import QtyBasis, Side, VenueQuote
+from engine.cli.devnet import StateDir, devnet_at
+from engine.cli.output import (
+    ExitCode,
+    console,
+    exit_code_for,
+    fail,
+    print_json,
+    reported_errors,
+    table,
+)
 
 app = typer.Typer(help="Quote venues exactly from their current state.", no_args_is_help=True)
 
@@ -42,3 +55,63 @@ def amm(
                         ["amount in", "amount out", "avg price", "ticks crossed", "partial"],
                         [[quote.amount_in, quote.amount_out, f"{quote.avg_price:.10g}",
                           quote.ticks_crossed, "yes" if quote.partial else "no"]]))
+
+
+def _decimal(option: str, text: str) -> Decimal:
+    try:
+        value = Decimal(text)
+    except InvalidOperation:
+        fail(ExitCode.USAGE, f"{option}: {text!r} is not a decimal number")
+    return value
+
+
+@app.command()
+def venues(
+    symbol: Annotated[str, typer.Option(help="Market, BASE/QUOTE, e.g. WETH/USDC.")],
+    side: Annotated[Side, typer.Option(help="Taker side.")],
+    qty: Annotated[str, typer.Option(help="Quantity, a decimal in human units.")],
+    basis: Annotated[QtyBasis, typer.Option(help="Count --qty in the base or quote asset.")]
+    = QtyBasis.BASE,
+    state_dir: StateDir = None,
+    json_output: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+) -> None:
+    """Quote one order on every venue of the running devnet, cheapest all-in first."""
+    amount = _decimal("--qty", qty)
+    with reported_errors():
+        manifest = devnet_at(state_dir).status()
+        amm = amm_venues_from_manifest(connect(manifest["rpc_url"]), manifest)
+    quotes: list[VenueQuote] = []
+    try:
+        for venue in amm.for_symbol(symbol):
+            quotes.append(venue.quote_now(symbol, side, amount, basis))
+    except VenueError as error:
+        fail(ExitCode.REFUSED, str(error))
+    if not quotes:
+        fail(ExitCode.REFUSED, f"symbol: no venue of the devnet trades {symbol}")
+    quotes.sort(key=_all_in_price, reverse=side is Side.SELL)
+    if json_output:
+        print_json({"symbol": symbol, "side": side.value, "qty": str(amount),
+                    "basis": basis.value, "quotes": [q.to_json() for q in quotes]})
+        return
+    rows = [[q.venue, _plain(q.base_qty), _plain(q.quote_qty), _round(q.avg_price),
+             _round(q.marginal_price), _round(q.fee), _round(q.fixed_cost),
+             _round(_all_in_price(q)), "yes" if q.partial else "no", q.stamp.block]
+            for q in quotes]
+    console.print(table(f"{side.value} {amount} {basis.value} of {symbol}",
+                        ["venue", "base", "quote", "avg price", "marginal", "fee", "gas",
+                         "all-in price", "partial", "block"], rows))
+
+
+def _all_in_price(quote: VenueQuote) -> Decimal:
+    """Average price with the fixed cost spread over the size: paid on a buy, lost on a sell."""
+    sign = 1 if quote.side is Side.BUY else -1
+    return (quote.quote_qty + sign * quote.fixed_cost) / quote.base_qty
+
+
+def _round(value: Decimal) -> Decimal:
+    return value.quantize(Decimal("0.0001"))
+
+
+def _plain(value: Decimal) -> Decimal:
+    """Without trailing zeros and never in exponent form: 25.000 -> 25, 1E+2 -> 100."""
+    return Decimal(format(value.normalize(), "f"))

@@ -19,7 +19,7 @@ def devnet(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]
     """One devnet with the default world for the whole session; stopped at the end."""
     state_dir: Path = tmp_path_factory.mktemp("devnet")
     with running_devnet(state_dir, world=load_world()) as manifest:
-        yield manifest
+        yield {**manifest, "state_dir": str(state_dir)}  # for CLI tests: --state-dir
 
 
 @pytest.fixture

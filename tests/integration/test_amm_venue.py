@@ -3,6 +3,7 @@ state stamped with its block and age, and the shared Venue conformance suite."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from decimal import Decimal
 from typing import Any
@@ -11,7 +12,8 @@ import pytest
 from web3 import Web3
 from web3.exceptions import ContractLogicError
 
-from chain.uniswap.gas import GasModel, SwapKind, measure_gas_model
+from chain.devnet import connect
+from chain.uniswap.gas import GasModel, SwapKind, calldata_gas, measure_gas_model
 from connectors.amm.venue import (
     AmmPoolVenue,
     AmmVenues,
@@ -22,6 +24,7 @@ from connectors.amm.venue import (
 from connectors.errors import InvalidQuoteRequest
 from connectors.venue import QtyBasis, Side, Venue
 
+from cli import crossbook
 from devnet_actions import router_swap
 from venue_conformance import check_venue_conforms
 
@@ -33,9 +36,15 @@ SYMBOL = "WETH/USDC"
 @pytest.fixture(scope="module")
 def gas_model(devnet: dict[str, Any]) -> GasModel:
     """Measured once per module; measuring leaves the chain as it found it."""
-    from chain.devnet import connect
-
     return measure_gas_model(connect(devnet["rpc_url"]), devnet)
+
+
+def test_world_when_deployed_then_manifest_records_the_gas_model_measured_on_it(
+    devnet: dict[str, Any], gas_model: GasModel,
+) -> None:
+    recorded = GasModel.from_json(devnet["gas_model"])
+    # Same chain, same bytecode, same swaps: the measurement is reproducible to the unit.
+    assert recorded == GasModel(gas_model.v2_base, gas_model.v3_base, gas_model.v3_per_tick)
 
 
 @pytest.fixture
@@ -121,8 +130,6 @@ def test_venue_gas_when_a_swap_crosses_ticks_then_model_predicts_its_gas_within_
     assert receipt["number"] > block_before
     tx = receipt["transactions"][-1]
     used = w3.eth.get_transaction_receipt(tx["hash"])["gasUsed"]
-    from chain.uniswap.gas import calldata_gas
-
     measured = used - 21_000 - calldata_gas(bytes(tx["input"]))
     predicted = gas_model.leg_gas(SwapKind.UNISWAP_V3, crossed)
     assert abs(predicted - measured) <= measured // 10, (predicted, measured)
@@ -209,3 +216,34 @@ def test_venues_when_no_pool_prices_eth_in_quote_then_gas_unpriced(
     venue: AmmPoolVenue = wbtc_only.venues[0]
     with pytest.raises(GasUnpriced, match="no pool prices WETH in USDC"):
         venue.quote_now("WBTC/USDC", Side.BUY, Decimal(1))
+
+
+def test_quote_venues_cli_when_buying_then_every_pool_quoted_cheapest_all_in_first(
+    devnet: dict[str, Any], venues: AmmVenues,
+) -> None:
+    result = crossbook("quote", "venues", "--symbol", SYMBOL, "--side", "buy", "--qty", "25",
+                       "--state-dir", devnet["state_dir"], "--json")
+    assert result.returncode == 0, result.stderr
+    document = json.loads(result.stdout)
+    quotes = document["quotes"]
+    assert {q["venue"] for q in quotes} == {v.name for v in venues.for_symbol(SYMBOL)}
+    all_in = [(Decimal(q["quote_qty"]) + Decimal(q["fixed_cost"])) / Decimal(q["base_qty"])
+              for q in quotes]
+    assert all_in == sorted(all_in)
+    direct = venues.by_name(quotes[0]["venue"]).quote_now(SYMBOL, Side.BUY, Decimal(25))
+    assert Decimal(quotes[0]["quote_qty"]) == direct.quote_qty
+    assert quotes[0]["block"] == direct.stamp.block
+
+
+@pytest.mark.parametrize(("args", "code", "message"), [
+    (["--symbol", "WETH/USDT", "--side", "buy", "--qty", "1"], 1, "no venue of the devnet"),
+    (["--symbol", SYMBOL, "--side", "buy", "--qty", "1e-30"], 1, "more decimal places"),
+    (["--symbol", SYMBOL, "--side", "buy", "--qty", "lots"], 2, "not a decimal number"),
+    (["--symbol", SYMBOL, "--side", "hold", "--qty", "1"], 2, "hold"),
+])
+def test_quote_venues_cli_when_request_is_wrong_then_exit_code_and_message_say_why(
+    devnet: dict[str, Any], args: list[str], code: int, message: str,
+) -> None:
+    result = crossbook("quote", "venues", *args, "--state-dir", devnet["state_dir"])
+    assert result.returncode == code, result.stderr
+    assert message in result.stderr
