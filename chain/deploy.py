@@ -34,7 +34,7 @@ from chain.world import (
 )
 
 # Our own contracts the world needs, by their names in `contracts/`.
-OWN_CONTRACTS = ("TestERC20", "WrappedEther")
+OWN_CONTRACTS = ("TestERC20", "WrappedEther", "SwapExecutor", "CrossbookGuard")
 _ZERO_ADDRESS = "0x0000000000000000000000000000000000000000"
 _MAX_UINT256 = 2**256 - 1
 _FAR_DEADLINE = 2**32 - 1
@@ -94,6 +94,7 @@ def deploy_world(w3: Web3, config: WorldConfig) -> dict[str, Any]:
         "uniswap_v3": _deploy_uniswap_v3(sender, config, tokens, wrapped.address),
         "safe": _deploy_safe(sender),
     }
+    manifest["execution"] = _deploy_execution(sender, manifest["safe"])
     manifest["abis"] = _abis_by_name()
     # Measured once per world, on this chain, by real swaps that are then reverted; a world
     # without both pool kinds has nothing to fit, and its venues must be given a model.
@@ -258,6 +259,17 @@ def _deploy_v3_pool(
         "token1": token1.address,
         "fee_pips": spec.fee,
         "tick_spacing": spacing,
+    }
+
+
+def _deploy_execution(sender: _Sender, safe: dict[str, Any]) -> dict[str, Any]:
+    """Our swap executor and the Safe guard (bound to the world's MultiSendCallOnly)."""
+    executor = load_artifact("SwapExecutor")
+    guard = load_artifact("CrossbookGuard")
+    return {
+        "swap_executor": sender.deploy("SwapExecutor", executor.abi, executor.bytecode).address,
+        "guard": sender.deploy("CrossbookGuard", guard.abi, guard.bytecode,
+                               safe["multi_send_call_only"]).address,
     }
 
 

@@ -1,0 +1,79 @@
+"""One Safe as the engine drives it: batch calls into a Safe transaction, describe it for the
+signers' policies, gather owner signatures, and have a relayer account execute it."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import Sequence
+from typing import Any
+
+from eth_typing import ChecksumAddress
+from web3 import Web3
+from web3.logs import DISCARD
+from web3.types import TxReceipt
+
+from chain.signers.base import RequestKind, SafeSignature, Signer, SigningRequest
+from chain.wallet.multisend import Call, batch_tx
+from chain.wallet.safe import SafeTx, WalletError, encode_signatures, safe_contract, safe_tx_hash
+
+
+def describe_calls(calls: Sequence[Call]) -> list[dict[str, Any]]:
+    """The inner calls as a policy sees them: target, value, selector and calldata."""
+    return [{"target": c.to, "value": c.value, "selector": "0x" + c.data[:4].hex(),
+             "data": "0x" + c.data.hex()} for c in calls]
+
+
+class SafeWallet:
+    """A deployed Safe on one chain."""
+
+    def __init__(self, w3: Web3, address: str, multi_send: str) -> None:
+        self.w3 = w3
+        self.address: ChecksumAddress = Web3.to_checksum_address(address)
+        self.multi_send: ChecksumAddress = Web3.to_checksum_address(multi_send)
+        self.chain_id = w3.eth.chain_id
+        self.contract = safe_contract(w3, self.address)
+
+    def nonce(self) -> int:
+        return int(self.contract.functions.nonce().call())
+
+    def threshold(self) -> int:
+        return int(self.contract.functions.getThreshold().call())
+
+    def build(self, calls: Sequence[Call], nonce: int | None = None) -> SafeTx:
+        if not calls:
+            raise WalletError("a Safe transaction needs at least one call")
+        return batch_tx(self.multi_send, calls, self.nonce() if nonce is None else nonce)
+
+    def request(self, tx: SafeTx, calls: Sequence[Call]) -> SigningRequest:
+        """What the owners are asked to sign, with the decoded calls their policies check."""
+        return SigningRequest(
+            request_id=str(uuid.uuid4()), kind=RequestKind.SAFE_TX,
+            digest=safe_tx_hash(self.chain_id, self.address, tx),
+            context={"safe": self.address, "chain_id": self.chain_id, "to": tx.to,
+                     "value": tx.value, "data": "0x" + tx.data.hex(),
+                     "operation": tx.operation, "nonce": tx.nonce,
+                     "calls": describe_calls(calls)},
+        )
+
+    async def collect(self, request: SigningRequest, signers: Sequence[Signer]) -> bytes:
+        """Every signer's signature, concurrently, as the Safe's signature bundle; fewer
+        than the threshold is refused before anything is sent."""
+        signatures: list[SafeSignature] = list(
+            await asyncio.gather(*(s.sign(request) for s in signers)))
+        if len(signatures) < self.threshold():
+            raise WalletError(f"{len(signatures)} signatures for a threshold of "
+                              f"{self.threshold()}")
+        return encode_signatures(signatures)
+
+    def execute(self, tx: SafeTx, signatures: bytes, relayer: str) -> TxReceipt:
+        """Send `execTransaction` from the relayer (an unlocked node account) and wait."""
+        function = self.contract.functions.execTransaction(*tx.exec_args(signatures))
+        tx_hash = function.transact({"from": Web3.to_checksum_address(relayer)})
+        receipt: TxReceipt = self.w3.eth.wait_for_transaction_receipt(tx_hash, timeout=60)
+        if receipt["status"] != 1:
+            raise WalletError(f"execTransaction {tx_hash.hex()} reverted")
+        failures = self.contract.events.ExecutionFailure().process_receipt(receipt, errors=DISCARD)
+        if failures:
+            raise WalletError(f"the Safe ran transaction {tx_hash.hex()} and it failed")
+        return receipt
