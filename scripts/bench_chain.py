@@ -1,4 +1,5 @@
-"""Chain benchmarks: how long a devnet takes to be ready with the whole world deployed.
+"""Chain benchmarks: how long a devnet takes to be ready with the whole world deployed, and
+the gas of swaps through our executor vs Uniswap's SwapRouter (bench_execution).
 
 Baseline: starting the same anvil with nothing deployed, in the same run. The ratio is the cost of
 the world (tokens, Uniswap V2/V3 with liquidity, periphery, Safe) on top of the bare node.
@@ -11,6 +12,8 @@ import tempfile
 import time
 from pathlib import Path
 from typing import Any
+
+import bench_execution  # scripts/ is on the path of every bench area
 
 from chain.compile import compile_all
 from chain.devnet import running_devnet
@@ -37,4 +40,4 @@ def run() -> list[dict[str, Any]]:
     return [{
         "name": "devnet_up_with_world_s", "value": world, "unit": "s", "better": "lower",
         "baseline_name": "anvil_up_bare_s", "baseline_value": bare,
-    }]
+    }, *bench_execution.run()]

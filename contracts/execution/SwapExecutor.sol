@@ -93,6 +93,7 @@ contract SwapExecutor {
 
     address private transient expectedPool;
     address private transient callbackPayer;
+    address private transient callbackToken;
 
     /// @notice Execute `route` for the caller (the Safe): pulls `tokenIn` from it as pools are
     /// paid (the caller must have approved this contract) and sends it every `tokenOut`.
@@ -152,7 +153,8 @@ contract SwapExecutor {
             (uint256 out0, uint256 out1) = zeroForOne ? (uint256(0), amountOut) : (amountOut, uint256(0));
             IUniswapV2PairLike(hop.pool).swap(out0, out1, recipient, "");
         } else if (hop.kind == UNISWAP_V3) {
-            (int256 delta0, int256 delta1) = _v3Swap(hop.pool, zeroForOne, int256(amountIn), payer, recipient);
+            (int256 delta0, int256 delta1) =
+                _v3Swap(hop.pool, zeroForOne, int256(amountIn), tokenIn, payer, recipient);
             amountOut = uint256(-(zeroForOne ? delta1 : delta0));
         } else {
             revert UnknownPoolKind(hop.kind);
@@ -170,7 +172,8 @@ contract SwapExecutor {
             (uint256 out0, uint256 out1) = zeroForOne ? (uint256(0), amountOut) : (amountOut, uint256(0));
             IUniswapV2PairLike(hop.pool).swap(out0, out1, msg.sender, "");
         } else if (hop.kind == UNISWAP_V3) {
-            (int256 delta0, int256 delta1) = _v3Swap(hop.pool, zeroForOne, -int256(amountOut), msg.sender, msg.sender);
+            (int256 delta0, int256 delta1) =
+                _v3Swap(hop.pool, zeroForOne, -int256(amountOut), route.tokenIn, msg.sender, msg.sender);
             uint256 received = uint256(-(zeroForOne ? delta1 : delta0));
             // Without a price limit a V3 pool stops short only when its liquidity runs out.
             if (received != amountOut) revert OutputShort(index, received, amountOut);
@@ -181,12 +184,17 @@ contract SwapExecutor {
         emit Swapped(msg.sender, index, hop.pool, route.tokenIn, tokenOut, amountIn, amountOut);
     }
 
-    function _v3Swap(address pool, bool zeroForOne, int256 amountSpecified, address payer, address recipient)
-        private
-        returns (int256 delta0, int256 delta1)
-    {
+    function _v3Swap(
+        address pool,
+        bool zeroForOne,
+        int256 amountSpecified,
+        address tokenIn,
+        address payer,
+        address recipient
+    ) private returns (int256 delta0, int256 delta1) {
         expectedPool = pool;
         callbackPayer = payer;
+        callbackToken = tokenIn;
         uint160 limit = zeroForOne ? MIN_SQRT_RATIO_PLUS_ONE : MAX_SQRT_RATIO_MINUS_ONE;
         (delta0, delta1) = IUniswapV3PoolLike(pool).swap(recipient, zeroForOne, amountSpecified, limit, "");
         expectedPool = address(0);
@@ -197,9 +205,9 @@ contract SwapExecutor {
     /// @param amount1Delta token1 owed to the pool if positive.
     function uniswapV3SwapCallback(int256 amount0Delta, int256 amount1Delta, bytes calldata) external {
         if (msg.sender != expectedPool || msg.sender == address(0)) revert UnexpectedCallback(msg.sender);
-        IUniswapV3PoolLike pool = IUniswapV3PoolLike(msg.sender);
-        if (amount0Delta > 0) _pay(pool.token0(), callbackPayer, msg.sender, uint256(amount0Delta));
-        if (amount1Delta > 0) _pay(pool.token1(), callbackPayer, msg.sender, uint256(amount1Delta));
+        // The pool is owed exactly one positive delta, in the token this hop pays with.
+        uint256 owed = uint256(amount0Delta > 0 ? amount0Delta : amount1Delta);
+        _pay(callbackToken, callbackPayer, msg.sender, owed);
     }
 
     function _pay(address token, address payer, address to, uint256 amount) private {
