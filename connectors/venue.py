@@ -93,6 +93,7 @@ class Market:
     min_qty: Decimal
     min_notional: Decimal  # in quote
     taker_fee: Decimal  # fraction of notional, e.g. 0.001
+    quote_step: Decimal = Decimal("1e-8")  # smallest quote amount (for orders by quote amount)
 
 
 @dataclass(frozen=True, slots=True)

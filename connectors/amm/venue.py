@@ -117,7 +117,7 @@ class AmmPoolVenue:
             base=spec.base.symbol, quote=spec.quote.symbol,
             lot_size=Decimal(1).scaleb(-spec.base.decimals), tick_size=Decimal(0),
             min_qty=Decimal(1).scaleb(-spec.base.decimals), min_notional=Decimal(0),
-            taker_fee=self._fee,
+            taker_fee=self._fee, quote_step=Decimal(1).scaleb(-spec.quote.decimals),
         )
 
     @property
