@@ -33,7 +33,7 @@ from chain.world import (
 )
 
 # Our own contracts the world needs, by their names in `contracts/`.
-OWN_CONTRACTS = ("TestERC20", "WrappedEther")
+OWN_CONTRACTS = ("SanctionsOracle", "TestERC20", "WrappedEther")
 _ZERO_ADDRESS = "0x0000000000000000000000000000000000000000"
 _MAX_UINT256 = 2**256 - 1
 _FAR_DEADLINE = 2**32 - 1
@@ -91,6 +91,8 @@ def deploy_world(w3: Web3, config: WorldConfig) -> dict[str, Any]:
         "uniswap_v2": _deploy_uniswap_v2(sender, config, tokens),
         "uniswap_v3": _deploy_uniswap_v3(sender, config, tokens, wrapped.address),
         "safe": _deploy_safe(sender),
+        # Deployed last so that adding it moved no other contract's address.
+        "sanctions_oracle": _deploy_sanctions_oracle(sender),
     }
     manifest["block"] = w3.eth.block_number
     manifest["abis"] = _abis_by_name()
@@ -253,6 +255,12 @@ def _deploy_v3_pool(
         "fee_pips": spec.fee,
         "tick_spacing": spacing,
     }
+
+
+def _deploy_sanctions_oracle(sender: _Sender) -> ChecksumAddress:
+    """An empty sanctions oracle owned by the deployer, which manages its list on a devnet."""
+    artifact = load_artifact("SanctionsOracle")
+    return sender.deploy("SanctionsOracle", artifact.abi, artifact.bytecode, sender.account).address
 
 
 def _deploy_safe(sender: _Sender) -> dict[str, Any]:
