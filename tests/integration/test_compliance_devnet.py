@@ -174,3 +174,39 @@ def test_two_hop_exposure_found_from_real_devnet_transfers(
         hop2.address.lower(), hop3.address.lower(), "native")
     again = screener.screen(leg)
     assert again.verdict_for(hop3.address).reasons == ()  # three hops: beyond the default 2
+
+
+def _selector(signature: str) -> str:
+    return Web3.keccak(text=signature)[:4].hex().removeprefix("0x")
+
+
+@pytest.mark.parametrize(("action", "error"), [
+    ("add_twice", "AlreadySanctioned(address)"),
+    ("remove_unlisted", "NotSanctioned(address)"),
+    ("add_zero", "ZeroAddress()"),
+])
+def test_oracle_refuses_changes_that_are_not_changes_with_typed_errors(
+    w3: Web3, devnet: dict[str, Any], action: str, error: str
+) -> None:
+    oracle, owner = _oracle(w3, devnet), devnet["deployer"]
+    account = _fresh(w3).address
+    oracle.functions.addToSanctionsList([account]).transact({"from": owner})
+    call = {
+        "add_twice": oracle.functions.addToSanctionsList([account]),
+        "remove_unlisted": oracle.functions.removeFromSanctionsList([_fresh(w3).address]),
+        "add_zero": oracle.functions.addToSanctionsList(["0x" + "0" * 40]),
+    }[action]
+    with pytest.raises(ContractCustomError) as raised:
+        call.call({"from": owner})
+    assert _selector(error) in str(raised.value.data)
+
+
+def test_oracle_ownership_moves_and_old_owner_loses_rights(
+    w3: Web3, devnet: dict[str, Any]
+) -> None:
+    oracle, owner, successor = _oracle(w3, devnet), devnet["deployer"], w3.eth.accounts[2]
+    oracle.functions.transferOwnership(successor).transact({"from": owner})
+    assert oracle.functions.owner().call() == successor
+    with pytest.raises(ContractCustomError) as raised:
+        oracle.functions.addToSanctionsList([successor]).call({"from": owner})
+    assert _selector("NotOwner(address)") in str(raised.value.data)
