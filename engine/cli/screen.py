@@ -4,8 +4,10 @@
 content) or a plain list of addresses into the compliance store as a new list version.
 `crossbook screen ADDRESS... [--json]` screens each address and prints its `address`,
 `decision` (allow, review, deny), `reasons` and the `list_version` used; each decision is
-appended to the journal as an audit record. Exit status 1 when any address is denied (review
-exits 0: it is not a refusal yet), 2 for a malformed address or list file.
+appended to the journal as an audit record. `--list-version N` answers against an older version
+(what a decision made then saw). `crossbook screen versions` lists the stored versions. Exit
+status 1 when any address is denied (review exits 0: it is not a refusal yet), 2 for a
+malformed address, list file or unknown list version.
 
 The store is `--store`, else `CROSSBOOK_COMPLIANCE_URL`, else `.crossbook/compliance.sqlite`.
 """
@@ -39,7 +41,12 @@ from risk.compliance import (
     ScreeningSource,
     parse_list_file,
 )
-from risk.compliance.errors import ComplianceError, InvalidAddress, ListFormatError
+from risk.compliance.errors import (
+    ComplianceError,
+    InvalidAddress,
+    ListFormatError,
+    UnknownListVersion,
+)
 
 STORE_ENV = "CROSSBOOK_COMPLIANCE_URL"
 
@@ -123,6 +130,9 @@ def check(
     = None,
     no_audit: Annotated[bool, typer.Option("--no-audit", help="Do not journal the decision.")]
     = False,
+    list_version: Annotated[int | None, typer.Option(
+        help="Screen against the lists as of this version (lists only, not journaled).")]
+    = None,
     store: Store = None,
     json_output: Json = False,
 ) -> None:
@@ -135,14 +145,15 @@ def check(
             sources.append(OracleSource(connect(rpc), oracle))
         except ValueError as error:
             fail(ExitCode.USAGE, f"--oracle: {error}")
-    audit = None if no_audit else _journal(journal)
+    audit = None if no_audit or list_version is not None else _journal(journal)
     screener = Screener(_store(store), sources, audit=audit)
     try:
         request = ScreeningRequest.of(f"cli-{time.time_ns()}", venue,
                                       [(a, AddressRole.SUBJECT) for a in addresses])
-    except InvalidAddress as error:
+        decision = (screener.screen(request) if list_version is None
+                    else screener.screen_at(request, list_version))
+    except (InvalidAddress, UnknownListVersion) as error:
         fail(ExitCode.USAGE, str(error))
-    decision = screener.screen(request)
     results = [_result(v.to_dict(), decision.list_version) for v in decision.verdicts]
     if json_output:
         print_json({"decision": decision.decision.value, "list_version": decision.list_version,
@@ -161,3 +172,18 @@ def _result(verdict: dict[str, Any], list_version: int) -> dict[str, Any]:
     return {"address": verdict["address"], "decision": verdict["decision"],
             "reasons": verdict["reasons"], "risk_score": verdict["risk_score"],
             "list_version": list_version}
+
+
+@app.command()
+def versions(
+    list_name: Annotated[str | None, typer.Option("--list", help="Only this list.")] = None,
+    store: Store = None,
+    json_output: Json = False,
+) -> None:
+    """List every stored list version with its publication date, oldest first."""
+    stored = [v.to_dict() for v in _store(store).versions(list_name)]
+    if json_output:
+        print_json({"versions": stored})
+        return
+    columns = ["version", "list_name", "effect", "format", "published", "entry_count", "source"]
+    console.print(table("List versions", columns, [[v[c] for c in columns] for v in stored]))

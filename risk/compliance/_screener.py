@@ -9,6 +9,7 @@ instead of answering denies (fail closed).
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections.abc import Callable, Sequence
 from typing import Protocol
@@ -72,6 +73,15 @@ class Screener:
             self.audit.append_audit(AUDIT_KIND, request.request_id, decision.to_json(), ts_ns)
         return decision
 
+    def screen_at(self, request: ScreeningRequest, list_version: int) -> ScreeningDecision:
+        """Screen `request` against the lists as they were at `list_version` (lists only).
+
+        For audits and what-if checks: nothing is written to the audit sink.
+        """
+        context = ScreeningContext(request.venue, self.store.snapshot(list_version),
+                                   self.clock())
+        return decide(request, context, (self.lists,))
+
     def replay(self, decision: ScreeningDecision) -> ScreeningDecision:
         """Screen the same addresses again against the lists at the decision's list version.
 
@@ -80,9 +90,8 @@ class Screener:
         """
         request = ScreeningRequest(decision.request_id, decision.venue, tuple(
             ScreenedAddress(v.address, v.role) for v in decision.verdicts))
-        context = ScreeningContext(decision.venue, self.store.snapshot(decision.list_version),
-                                   decision.ts_ns)
-        return decide(request, context, (self.lists,))
+        replayed = self.screen_at(request, decision.list_version)
+        return dataclasses.replace(replayed, ts_ns=decision.ts_ns)
 
 
 def _findings_of(source: ScreeningSource, subjects: Sequence[ScreenedAddress],
@@ -99,9 +108,11 @@ def decide(request: ScreeningRequest, context: ScreeningContext,
            sources: Sequence[ScreeningSource]) -> ScreeningDecision:
     """Combine every source's findings into a decision (pure, given the sources' answers)."""
     subjects = request.subjects
-    reasons: dict[str, list[Reason]] = {s.address: [] for s in subjects}
+    # An address in several roles (recipient and Safe owner) is asked about once.
+    unique = tuple({s.address: s for s in reversed(subjects)}.values())[::-1]
+    reasons: dict[str, list[Reason]] = {s.address: [] for s in unique}
     for source in sources:
-        for address, found in _findings_of(source, subjects, context).items():
+        for address, found in _findings_of(source, unique, context).items():
             reasons.setdefault(address, []).extend(found)
     verdicts = tuple(verdict(subject, reasons[subject.address]) for subject in subjects)
     return ScreeningDecision(

@@ -130,3 +130,14 @@ def test_screen_when_oracle_rpc_unreachable_then_denied_fail_closed(
     reasons = json.loads(result.stdout)["results"][0]["reasons"]
     assert [r["code"] for r in reasons] == ["oracle_unavailable"]
     assert "fail closed" in reasons[0]["text"]
+
+
+def test_versions_lists_both_and_list_version_answers_as_then(urls: tuple[str, str]) -> None:
+    for name in ("sdn_v1.xml", "sdn_v2.xml"):
+        crossbook("screen", "sync", "--file", str(FIXTURES / name), "--store", urls[0])
+    listed = json.loads(crossbook("screen", "versions", "--store", urls[0], "--json").stdout)
+    assert [(v["version"], v["published"]) for v in listed["versions"]] == [
+        (1, "2026-01-15"), (2, "2026-02-01")]
+    old = _screen(urls, LATER, "--list-version", "1", "--json")
+    assert old.returncode == 0 and json.loads(old.stdout)["results"][0]["decision"] == "allow"
+    assert _screen(urls, LATER, "--list-version", "9").returncode == 2

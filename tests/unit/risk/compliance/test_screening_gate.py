@@ -159,3 +159,23 @@ def test_decision_to_json_round_trips_and_is_frozen(store: ListStore) -> None:
     assert ScreeningDecision.from_json(decision.to_json()) == decision
     with pytest.raises(dataclasses.FrozenInstanceError):
         decision.decision = Decision.ALLOW  # type: ignore[misc]
+
+
+def test_screen_when_address_has_two_roles_then_each_verdict_has_its_reasons_once(
+    store: ListStore,
+) -> None:
+    _load(store, "sdn_v1.xml")
+    leg = ScreeningRequest.of("leg", "v", [(SANCTIONED, AddressRole.RECIPIENT),
+                                           (SANCTIONED, AddressRole.SAFE_OWNER)])
+    decision = Screener(store).screen(leg)
+    assert [v.role for v in decision.verdicts] == [AddressRole.RECIPIENT,
+                                                   AddressRole.SAFE_OWNER]
+    assert [len(v.reasons) for v in decision.verdicts] == [1, 1]
+
+
+def test_screen_at_old_version_answers_with_that_version(store: ListStore) -> None:
+    _load(store, "sdn_v1.xml")
+    _load(store, "sdn_v2.xml")
+    screener = Screener(store)
+    assert screener.screen_at(_leg(DELISTED), 1).decision is Decision.DENY
+    assert screener.screen_at(_leg(DELISTED), 2).decision is Decision.ALLOW
