@@ -108,12 +108,13 @@ def decide(request: ScreeningRequest, context: ScreeningContext,
            sources: Sequence[ScreeningSource]) -> ScreeningDecision:
     """Combine every source's findings into a decision (pure, given the sources' answers)."""
     subjects = request.subjects
-    # An address in several roles (recipient and Safe owner) is asked about once.
-    unique = tuple({s.address: s for s in reversed(subjects)}.values())[::-1]
-    reasons: dict[str, list[Reason]] = {s.address: [] for s in unique}
+    reasons: dict[str, list[Reason]] = {s.address: [] for s in subjects}
     for source in sources:
-        for address, found in _findings_of(source, unique, context).items():
-            reasons.setdefault(address, []).extend(found)
+        for address, found in _findings_of(source, subjects, context).items():
+            # An address in several roles (recipient and Safe owner) may be reported once per
+            # role; it is one address, so each reason counts once.
+            known = reasons.setdefault(address, [])
+            known.extend(r for r in dict.fromkeys(found) if r not in known)
     verdicts = tuple(verdict(subject, reasons[subject.address]) for subject in subjects)
     return ScreeningDecision(
         request_id=request.request_id, venue=request.venue,

@@ -17,6 +17,7 @@ from sqlalchemy import Engine
 
 from risk.compliance._lists import ListEffect, ListSnapshot, ListStore
 from risk.compliance._model import (
+    AddressRole,
     Decision,
     Reason,
     ReasonCode,
@@ -110,6 +111,11 @@ class ExposurePolicy(BaseModel):
     hop_scores: tuple[int, ...] = Field(default=(90, 60, 40, 30, 20, 10),
                                         description="risk score at 1, 2, ... hops")
     typologies: TypologyRules = Field(default_factory=TypologyRules)
+    # Pools and token contracts trade with everyone: their transfer graph says nothing about
+    # the leg, so they get the list and oracle checks only.
+    roles: frozenset[AddressRole] = Field(
+        default=frozenset(AddressRole) - {AddressRole.POOL, AddressRole.TOKEN},
+        description="roles whose exposure and typologies are checked")
 
 
 class ExposureSource:
@@ -145,6 +151,8 @@ class ExposureSource:
         found: Findings = {}
         for subject in subjects:
             reasons = found.setdefault(subject.address, [])
+            if subject.role not in self.policy.roles:
+                continue
             path = None if subject.address in listed else self.graph.exposure(
                 subject.address, listed, self.policy.max_hops)
             if path is not None:

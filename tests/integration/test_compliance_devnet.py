@@ -15,14 +15,17 @@ from web3.exceptions import ContractCustomError
 from risk.compliance import (
     AddressRole,
     Decision,
+    ExposurePolicy,
     ExposureSource,
     ListEffect,
     ListStore,
     OracleSource,
     ReasonCode,
+    RiskCategory,
     Screener,
     ScreeningRequest,
     TransferIndexer,
+    TypologyRules,
     index_oracle_events,
     oracle_history,
     parse_list_file,
@@ -210,3 +213,28 @@ def test_oracle_ownership_moves_and_old_owner_loses_rights(
     with pytest.raises(ContractCustomError) as raised:
         oracle.functions.addToSanctionsList([successor]).call({"from": owner})
     assert _selector("NotOwner(address)") in str(raised.value.data)
+
+
+def test_typologies_found_from_real_devnet_transfers(
+    w3: Web3, devnet: dict[str, Any], store: ListStore
+) -> None:
+    usdc_address = devnet["tokens"]["USDC"]["address"]
+    usdc = w3.eth.contract(address=usdc_address, abi=devnet["abis"]["TestERC20"])
+    structurer, smurf = _fresh(w3), _fresh(w3)
+    usdc.functions.transfer(smurf.address, 50_000 * 10**6).transact({"from": devnet["deployer"]})
+    for _ in range(3):  # 9,500 USDC three times: each just under a 10,000 USDC threshold
+        _send_token(w3, usdc, smurf, structurer.address, 9_500 * 10**6)
+    recipients = [_fresh(w3, ether=0).address for _ in range(5)]
+    for recipient in recipients:
+        _send_ether(w3, structurer, recipient, 10**16)
+    TransferIndexer(w3, store.engine, chunk_blocks=500).sync()
+    rules = TypologyRules(structuring_thresholds_raw={usdc_address.lower(): 10_000 * 10**6},
+                          fan_min_counterparties=5)
+    screener = Screener(store, [ExposureSource(store.engine, ExposurePolicy(typologies=rules))])
+    decision = screener.screen(ScreeningRequest.of("leg", "simex", [
+        (structurer.address, AddressRole.CEX_DEPOSIT)]))
+    assert decision.decision is Decision.REVIEW
+    codes = [r.code for r in decision.reasons]
+    assert codes == [ReasonCode.STRUCTURING, ReasonCode.FAN_OUT]
+    categories = dict(decision.verdicts[0].category_scores)
+    assert set(categories) == {RiskCategory.STRUCTURING, RiskCategory.LAYERING}

@@ -83,3 +83,17 @@ def test_exposure_source_when_transfers_stored_between_legs_then_second_leg_sees
     reason = decision.verdict_for(B).reasons[0]
     assert reason.code is ReasonCode.INDIRECT_EXPOSURE and reason.score == 60
     assert decision.verdict_for(B).risk_score == 60
+
+
+def test_exposure_source_skips_pools_and_tokens_but_checks_counterparties(
+    store: ListStore,
+) -> None:
+    store.load("ofac-sdn", ListEffect.SANCTIONS, parse_list_file(FIXTURES / "sdn_v1.xml"),
+               source="fixture")
+    write_transfers(store.engine, 31337, [_t(BAD, A, n=1)])
+    screener = Screener(store, [ExposureSource(store.engine)])
+    decision = screener.screen(ScreeningRequest.of("leg", "v", [
+        (A, AddressRole.POOL), (A, AddressRole.COUNTERPARTY)]))
+    assert [len(v.reasons) for v in decision.verdicts] == [1, 1]  # one address, screened once
+    as_pool = screener.screen(ScreeningRequest.of("leg", "v", [(A, AddressRole.POOL)]))
+    assert as_pool.decision is Decision.ALLOW and as_pool.reasons == ()
