@@ -13,7 +13,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Engine, select
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from web3 import Web3
 from web3.exceptions import Web3Exception
 
@@ -25,7 +24,7 @@ from risk.compliance._sources import (
     policy_for,
     unavailable_reason,
 )
-from risk.compliance._tables import oracle_events
+from risk.compliance._tables import insert_ignoring_duplicates, oracle_events
 from risk.compliance._transfers import read_cursor, write_cursor
 from risk.compliance.errors import ChainReadFailed
 
@@ -129,7 +128,7 @@ def index_oracle_events(w3: Web3, oracle_address: str, engine: Engine,
                      for log in logs]
         if rows:
             with engine.begin() as connection:
-                connection.execute(sqlite_insert(oracle_events).on_conflict_do_nothing(), rows)
+                connection.execute(insert_ignoring_duplicates(engine, oracle_events), rows)
         write_cursor(engine, cursor, high)
         count += len(rows)
     return count

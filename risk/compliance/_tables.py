@@ -25,6 +25,7 @@ from sqlalchemy import (
     create_engine,
     event,
 )
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -91,6 +92,19 @@ index_cursors = Table(
     Column("name", String(160), primary_key=True),
     Column("last_block", BigInteger, nullable=False),
 )
+
+
+def insert_ignoring_duplicates(engine: Engine, table: Table) -> Any:
+    """An INSERT that skips rows clashing with a unique key, on SQLite and PostgreSQL."""
+    dialect = postgresql if engine.dialect.name == "postgresql" else sqlite
+    return dialect.insert(table).on_conflict_do_nothing()
+
+
+def upsert_cursor(engine: Engine, name: str, block: int) -> Any:
+    """Set the cursor `name` to `block`, inserting it the first time."""
+    dialect = postgresql if engine.dialect.name == "postgresql" else sqlite
+    statement = dialect.insert(index_cursors).values(name=name, last_block=block)
+    return statement.on_conflict_do_update(index_elements=["name"], set_={"last_block": block})
 
 
 def open_store(url: str) -> Engine:

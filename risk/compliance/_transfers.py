@@ -17,12 +17,16 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Engine, insert, select
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy import Engine, select
 from web3 import Web3
 from web3.exceptions import Web3Exception
 
-from risk.compliance._tables import index_cursors, transfers
+from risk.compliance._tables import (
+    index_cursors,
+    insert_ignoring_duplicates,
+    transfers,
+    upsert_cursor,
+)
 from risk.compliance.errors import ChainReadFailed
 
 NATIVE = "native"
@@ -169,16 +173,8 @@ def read_cursor(engine: Engine, name: str) -> int:
 
 def write_cursor(engine: Engine, name: str, block: int) -> None:
     """Move the cursor of `name` to `block`."""
-    statement = sqlite_insert(index_cursors).values(name=name, last_block=block)
     with engine.begin() as connection:
-        if engine.dialect.name == "sqlite":
-            connection.execute(statement.on_conflict_do_update(
-                index_elements=["name"], set_={"last_block": block}))
-            return
-        updated = connection.execute(index_cursors.update().where(
-            index_cursors.c.name == name).values(last_block=block))
-        if updated.rowcount == 0:
-            connection.execute(insert(index_cursors).values(name=name, last_block=block))
+        connection.execute(upsert_cursor(engine, name, block))
 
 
 def write_transfers(engine: Engine, chain_id: int, found: Sequence[Transfer]) -> None:
@@ -190,7 +186,7 @@ def write_transfers(engine: Engine, chain_id: int, found: Sequence[Transfer]) ->
              "sender": t.sender, "recipient": t.recipient, "amount_raw": str(t.amount_raw)}
             for t in found]
     with engine.begin() as connection:
-        connection.execute(sqlite_insert(transfers).on_conflict_do_nothing(), rows)
+        connection.execute(insert_ignoring_duplicates(engine, transfers), rows)
 
 
 def read_transfers(engine: Engine, after_id: int = 0) -> list[tuple[int, Transfer]]:
