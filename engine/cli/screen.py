@@ -69,8 +69,10 @@ Json = Annotated[bool, typer.Option("--json", help="Print one JSON object instea
 
 
 def _store(url: str | None) -> ListStore:
+    # `compliance_url` in crossbook.toml once Settings declares it; the variable until then.
+    configured = getattr(load_settings(), "compliance_url", None)
     try:
-        return ListStore(url or os.environ.get(STORE_ENV) or DEFAULT_STORE_URL)
+        return ListStore(url or os.environ.get(STORE_ENV) or configured or DEFAULT_STORE_URL)
     except ComplianceError as error:
         fail(ExitCode.UNREACHABLE, str(error))
 
