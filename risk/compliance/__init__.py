@@ -39,6 +39,7 @@ from risk.compliance._oracle import (
     OracleSource,
     index_oracle_events,
     oracle_history,
+    oracle_listed,
 )
 from risk.compliance._providers import (
     ExposureKind,
@@ -120,6 +121,7 @@ __all__ = [
     "normalize_address",
     "open_store",
     "oracle_history",
+    "oracle_listed",
     "parse_list_file",
     "parse_plain",
     "parse_sdn_csv",

@@ -142,3 +142,12 @@ def oracle_history(engine: Engine, account: str | None = None) -> list[OracleEve
     with engine.connect() as connection:
         return [OracleEvent(r.block, r.tx_hash, r.log_index, r.account, bool(r.added))
                 for r in connection.execute(query)]
+
+
+def oracle_listed(engine: Engine) -> frozenset[str]:
+    """Addresses whose latest indexed oracle event is an addition (the on-chain list as
+    indexed so far)."""
+    state: dict[str, bool] = {}
+    for change in oracle_history(engine):
+        state[change.account] = change.added
+    return frozenset(account for account, added in state.items() if added)

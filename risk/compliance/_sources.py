@@ -8,7 +8,7 @@ configuration chooses, deny by default (fail closed).
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -128,10 +128,14 @@ class ExposureSource:
     name = "exposure"
 
     def __init__(self, engine: Engine, policy: ExposurePolicy | None = None,
-                 graph: TransferGraph | None = None) -> None:
+                 graph: TransferGraph | None = None,
+                 extra_listed: Callable[[], frozenset[str]] | None = None) -> None:
         self._engine = engine
         self.policy = policy or ExposurePolicy()
         self.graph = graph or TransferGraph()
+        # More listed addresses to measure exposure to, read at each screening (for example
+        # the on-chain oracle's list as indexed: `lambda: oracle_listed(engine)`).
+        self.extra_listed = extra_listed
         self._last_id = 0
 
     def refresh(self) -> int:
@@ -147,6 +151,8 @@ class ExposureSource:
         self.refresh()
         listed = context.snapshot.addresses(ListEffect.SANCTIONS) | \
             context.snapshot.addresses(ListEffect.DENY)
+        if self.extra_listed is not None:
+            listed |= self.extra_listed()
         mixers = context.snapshot.addresses(ListEffect.MIXER)
         found: Findings = {}
         for subject in subjects:

@@ -28,6 +28,7 @@ from risk.compliance import (
     TypologyRules,
     index_oracle_events,
     oracle_history,
+    oracle_listed,
     parse_list_file,
     read_transfers,
 )
@@ -238,3 +239,25 @@ def test_typologies_found_from_real_devnet_transfers(
     assert codes == [ReasonCode.STRUCTURING, ReasonCode.FAN_OUT]
     categories = dict(decision.verdicts[0].category_scores)
     assert set(categories) == {RiskCategory.STRUCTURING, RiskCategory.LAYERING}
+
+
+def test_exposure_to_addresses_listed_only_on_chain_via_indexed_oracle_events(
+    w3: Web3, devnet: dict[str, Any], store: ListStore
+) -> None:
+    listed_on_chain, counterparty = _fresh(w3), _fresh(w3)
+    _send_ether(w3, listed_on_chain, counterparty.address, 10**18)
+    oracle = _oracle(w3, devnet)
+    oracle.functions.addToSanctionsList([listed_on_chain.address]).transact(
+        {"from": devnet["deployer"]})
+    TransferIndexer(w3, store.engine, chunk_blocks=500).sync()
+    index_oracle_events(w3, oracle.address, store.engine)
+    assert oracle_listed(store.engine) == {listed_on_chain.address.lower()}
+    source = ExposureSource(store.engine, extra_listed=lambda: oracle_listed(store.engine))
+    decision = Screener(store, [source]).screen(ScreeningRequest.of("leg", "uniswap_v3", [
+        (counterparty.address, AddressRole.COUNTERPARTY)]))
+    assert [r.code for r in decision.reasons] == [ReasonCode.DIRECT_EXPOSURE]
+    oracle.functions.removeFromSanctionsList([listed_on_chain.address]).transact(
+        {"from": devnet["deployer"]})
+    index_oracle_events(w3, oracle.address, store.engine)
+    assert Screener(store, [source]).screen(ScreeningRequest.of("leg", "uniswap_v3", [
+        (counterparty.address, AddressRole.COUNTERPARTY)])).reasons == ()
