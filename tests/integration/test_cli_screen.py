@@ -8,6 +8,7 @@ import socket
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -141,3 +142,19 @@ def test_versions_lists_both_and_list_version_answers_as_then(urls: tuple[str, s
     old = _screen(urls, LATER, "--list-version", "1", "--json")
     assert old.returncode == 0 and json.loads(old.stdout)["results"][0]["decision"] == "allow"
     assert _screen(urls, LATER, "--list-version", "9").returncode == 2
+
+
+def test_screen_with_devnet_oracle_denies_an_address_listed_on_chain(
+    urls: tuple[str, str], w3: Any, devnet: dict[str, Any]
+) -> None:
+    listed = w3.eth.accounts[5]
+    oracle = w3.eth.contract(address=devnet["sanctions_oracle"],
+                             abi=devnet["abis"]["SanctionsOracle"])
+    oracle.functions.addToSanctionsList([listed]).transact({"from": devnet["deployer"]})
+    crossbook("screen", "sync", "--file", str(FIXTURES / "sdn_v1.xml"), "--store", urls[0])
+    result = _screen(urls, listed, CLEAN, "--rpc", devnet["rpc_url"], "--oracle",
+                     devnet["sanctions_oracle"], "--json")
+    assert result.returncode == 1, result.stderr
+    by_address = {r["address"]: r for r in json.loads(result.stdout)["results"]}
+    assert [r["code"] for r in by_address[listed.lower()]["reasons"]] == ["oracle_sanctioned"]
+    assert by_address[CLEAN]["decision"] == "allow"
