@@ -34,7 +34,7 @@ from chain.world import (
 )
 
 # Our own contracts the world needs, by their names in `contracts/`.
-OWN_CONTRACTS = ("TestERC20", "WrappedEther", "SwapExecutor", "CrossbookGuard")
+OWN_CONTRACTS = ("SanctionsOracle", "TestERC20", "WrappedEther", "SwapExecutor", "CrossbookGuard")
 _ZERO_ADDRESS = "0x0000000000000000000000000000000000000000"
 _MAX_UINT256 = 2**256 - 1
 _FAR_DEADLINE = 2**32 - 1
@@ -93,6 +93,8 @@ def deploy_world(w3: Web3, config: WorldConfig) -> dict[str, Any]:
         "uniswap_v2": _deploy_uniswap_v2(sender, config, tokens),
         "uniswap_v3": _deploy_uniswap_v3(sender, config, tokens, wrapped.address),
         "safe": _deploy_safe(sender),
+        # Deployed last so that adding it moved no other contract's address.
+        "sanctions_oracle": _deploy_sanctions_oracle(sender),
     }
     manifest["execution"] = _deploy_execution(sender, manifest["safe"])
     manifest["abis"] = _abis_by_name()
@@ -271,6 +273,12 @@ def _deploy_execution(sender: _Sender, safe: dict[str, Any]) -> dict[str, Any]:
         "guard": sender.deploy("CrossbookGuard", guard.abi, guard.bytecode,
                                safe["multi_send_call_only"]).address,
     }
+
+
+def _deploy_sanctions_oracle(sender: _Sender) -> ChecksumAddress:
+    """An empty sanctions oracle owned by the deployer, which manages its list on a devnet."""
+    artifact = load_artifact("SanctionsOracle")
+    return sender.deploy("SanctionsOracle", artifact.abi, artifact.bytecode, sender.account).address
 
 
 def _deploy_safe(sender: _Sender) -> dict[str, Any]:

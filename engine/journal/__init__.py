@@ -4,10 +4,21 @@
 balances, and returns only once that is durable; `Journal.replay` recomputes those projections
 from the log alone. SQLite in WAL mode is the default store; a PostgreSQL URL uses the same code
 and schema.
+
+Beside the order log, `Journal.append_audit` keeps an append-only table of audit records
+(compliance screening decisions), which never touch the projections.
 """
 
-from engine.journal._journal import Journal
+from engine.journal._journal import AuditRecord, Journal
 from engine.journal._projections import Effects, FillRecord, Projections, effects_of
 from engine.journal._store import JournalConfig
 
-__all__ = ["Effects", "FillRecord", "Journal", "JournalConfig", "Projections", "effects_of"]
+__all__ = [
+    "AuditRecord",
+    "Effects",
+    "FillRecord",
+    "Journal",
+    "JournalConfig",
+    "Projections",
+    "effects_of",
+]

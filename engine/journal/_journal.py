@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from types import TracebackType
 
 from sqlalchemy import delete
@@ -21,8 +23,26 @@ from engine.journal._rows import (
     write_projections,
 )
 from engine.journal._store import JournalConfig, open_engine
-from engine.journal._tables import BalanceRow, EventRow, FillRow, OrderRow, PositionRow
+from engine.journal._tables import (
+    AuditRow,
+    BalanceRow,
+    EventRow,
+    FillRow,
+    OrderRow,
+    PositionRow,
+)
 from engine.model import Order, OrderCreated, OrderEvent, event_from_json
+
+
+@dataclass(frozen=True)
+class AuditRecord:
+    """One appended audit record, as read back."""
+
+    seq: int
+    kind: str
+    subject: str
+    ts_ns: int
+    payload_json: str
 
 
 class Journal:
@@ -166,3 +186,32 @@ class Journal:
                 session.exec(delete(table))
             write_projections(session, projections)
         return projections
+
+    def append_audit(self, kind: str, subject: str, payload_json: str, ts_ns: int) -> int:
+        """Append an audit record (e.g. a screening decision); return its sequence number.
+
+        Audit records sit beside the order log and never change projections; `payload_json`
+        must be one JSON document.
+        """
+        try:
+            json.loads(payload_json)
+        except ValueError as error:
+            raise JournalError(f"payload_json: not a JSON document ({error})") from error
+        row = AuditRow(kind=kind, subject=subject, ts_ns=ts_ns, payload=payload_json)
+        with self._transaction() as session:
+            session.add(row)
+            session.flush()
+            assert row.seq is not None
+            return row.seq
+
+    def audit_records(self, kind: str | None = None,
+                      subject: str | None = None) -> list[AuditRecord]:
+        """Audit records in append order, optionally of one kind and/or one subject."""
+        query = select(AuditRow).order_by(col(AuditRow.seq))
+        if kind is not None:
+            query = query.where(AuditRow.kind == kind)
+        if subject is not None:
+            query = query.where(AuditRow.subject == subject)
+        with Session(self._engine) as session:
+            return [AuditRecord(row.seq or 0, row.kind, row.subject, row.ts_ns, row.payload)
+                    for row in session.exec(query).all()]

@@ -76,3 +76,15 @@ class BalanceRow(SQLModel, table=True):
     venue: str = Field(primary_key=True)
     asset: str = Field(primary_key=True)
     amount: str
+
+
+class AuditRow(SQLModel, table=True):
+    """An audit record (a compliance decision, ...). Only ever inserted, never updated."""
+
+    __tablename__ = "audit_records"
+
+    seq: int | None = Field(default=None, primary_key=True)
+    kind: str = Field(index=True)
+    subject: str = Field(index=True)
+    ts_ns: int = Field(sa_column=Column(BigInteger, nullable=False))
+    payload: str = Field(sa_column=Column(Text, nullable=False))

@@ -1,0 +1,98 @@
+"""The compliance store on PostgreSQL: the same code and schema as SQLite, on a real server.
+
+The server is a throwaway cluster started here from the machine's PostgreSQL binaries (initdb,
+pg_ctl) on a free loopback port, and removed afterwards (as in test_journal_postgres.py).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from risk.compliance import (
+    AddressRole,
+    Decision,
+    ListEffect,
+    ListStore,
+    Screener,
+    ScreeningRequest,
+    Transfer,
+    parse_list_file,
+    read_transfers,
+    write_transfers,
+)
+from risk.compliance._transfers import read_cursor, write_cursor
+
+pytestmark = pytest.mark.integration
+
+INITDB = shutil.which("initdb")
+AS_ROOT = os.geteuid() == 0
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "ofac"
+DELISTED = "0x7e57000000000000000000000000000000000003"
+
+
+def _as_postgres(*command: str) -> list[str]:
+    return ["runuser", "-u", "postgres", "--", *command] if AS_ROOT else list(command)
+
+
+@pytest.fixture(scope="module")
+def postgres_url() -> Iterator[str]:
+    if INITDB is None:
+        pytest.skip("PostgreSQL server binaries (initdb, pg_ctl) are not installed here")
+    root = Path(tempfile.mkdtemp(prefix="crossbook-compliance-pg-"))
+    if AS_ROOT:
+        shutil.chown(root, "postgres")
+    data = root / "data"
+    subprocess.run(_as_postgres(INITDB, "-D", str(data), "-U", "crossbook", "--auth=trust"),
+                   check=True, capture_output=True)
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    pg_ctl = str(Path(INITDB).resolve().parent / "pg_ctl")
+    options = f"-p {port} -k {root} -c listen_addresses=127.0.0.1"
+    subprocess.run(_as_postgres(pg_ctl, "-D", str(data), "-o", options, "-w", "start",
+                                "-l", str(root / "log")), check=True, capture_output=True)
+    try:
+        yield f"postgresql+psycopg://crossbook@127.0.0.1:{port}/postgres"
+    finally:
+        subprocess.run(_as_postgres(pg_ctl, "-D", str(data), "-m", "immediate", "stop"),
+                       check=False, capture_output=True)
+        shutil.rmtree(root, ignore_errors=True)
+
+
+def test_store_on_postgres_keeps_versions_screens_and_replays(postgres_url: str) -> None:
+    store = ListStore(postgres_url)
+    try:
+        for name in ("sdn_v1.xml", "sdn_v2.xml", "sdn_v2.xml"):
+            store.load("ofac-sdn", ListEffect.SANCTIONS, parse_list_file(FIXTURES / name),
+                       source=name)
+        assert [v.version for v in store.versions()] == [1, 2]
+        screener = Screener(store)
+        leg = ScreeningRequest.of("leg", "v", [(DELISTED, AddressRole.RECIPIENT)])
+        now = screener.screen(leg)
+        assert (now.decision, now.list_version) == (Decision.ALLOW, 2)
+        assert screener.screen_at(leg, 1).decision is Decision.DENY
+    finally:
+        store.close()
+
+
+def test_transfers_and_cursors_on_postgres_are_idempotent(postgres_url: str) -> None:
+    store = ListStore(postgres_url)
+    try:
+        moved = Transfer(5, 60, "0x" + "ab" * 32, 0, "native", "0x" + "01" * 20,
+                         "0x" + "02" * 20, 10**18)
+        write_transfers(store.engine, 31337, [moved])
+        write_transfers(store.engine, 31337, [moved])  # re-indexing the same block
+        assert [t for _, t in read_transfers(store.engine)] == [moved]
+        write_cursor(store.engine, "pg-test", 5)
+        write_cursor(store.engine, "pg-test", 9)
+        assert read_cursor(store.engine, "pg-test") == 9
+    finally:
+        store.close()
