@@ -84,7 +84,8 @@ def greeks(
     """Black-76 Greeks (Deribit units): one option from flags, or a portfolio's totals."""
     single = (forward, strike, expiry_days, vol, right)
     if portfolio is None:
-        if any(v is None for v in single):
+        if forward is None or strike is None or expiry_days is None or vol is None \
+                or right is None:
             fail(ExitCode.USAGE, "give --portfolio, or all of --forward --strike --expiry-days "
                                  "--vol --right")
         _single_option_greeks(forward, strike, expiry_days, vol, right, json_output)
@@ -107,10 +108,8 @@ def greeks(
                           _fmt(g.vega), _fmt(g.theta), _fmt(g.rho)] for g in totals]))
 
 
-def _single_option_greeks(forward: float | None, strike: float | None,
-                          expiry_days: float | None, vol: float | None, right: Right | None,
-                          json_output: bool) -> None:
-    assert right is not None
+def _single_option_greeks(forward: float, strike: float, expiry_days: float, vol: float,
+                          right: Right, json_output: bool) -> None:
     with _risk_errors():
         g = black76(forward, strike, expiry_days, vol, right is Right.CALL)
     values = {name: float(getattr(g, name)) for name in ("price", "delta", "gamma", "vega",

@@ -184,7 +184,8 @@ def _surplus(book: Book, perps: tuple[PerpetualPosition, ...], config: StandardM
              slot: int, move: float) -> float:
     moves = np.zeros(len(book.underlyings))
     moves[slot] = move
-    return book.equity(moves) - _book_standard(book, perps, config, moves)[1]
+    _, option_mm, _, perp_mm = _book_standard(book, perps, config, moves)
+    return book.equity(moves) - option_mm - perp_mm
 
 
 def _first_breach(book: Book, perps: tuple[PerpetualPosition, ...],
