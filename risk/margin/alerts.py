@@ -84,7 +84,7 @@ def propose_delta_hedges(greeks: tuple[GreeksTotal, ...],
         if instrument is None or abs(g.delta_usd) <= config.band_usd:
             continue
         lots = (Decimal(repr(abs(g.delta))) / instrument.lot_size).to_integral_value(ROUND_DOWN)
-        quantity = lots * instrument.lot_size
+        quantity = (lots * instrument.lot_size).quantize(instrument.lot_size)
         if quantity == 0:
             continue
         side = Side.SELL if g.delta > 0 else Side.BUY

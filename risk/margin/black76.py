@@ -70,8 +70,8 @@ def black76_price(forward: ArrayLike, strike: ArrayLike, expiry_days: ArrayLike,
     return price_from_log_moneyness(np.log(f / k), f, k, v * np.sqrt(t), _sign(is_call))
 
 
-def price_from_log_moneyness(log_fk: Float, forward: Float, strike: Float, std: Float,
-                             sign: Float) -> Float:
+def price_from_log_moneyness(log_fk: Float, forward: Float, strike: Float | float, std: Float,
+                             sign: Float | float) -> Float:
     """Black-76 premium from ln(F/K) and the total standard deviation vol x sqrt(T).
 
     The scenario engine calls this with shifted ln(F/K) so it never takes a logarithm per

@@ -14,7 +14,8 @@ a new leg is checked by pricing that leg alone and adding it to the cached total
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import math
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 
@@ -25,14 +26,14 @@ from risk.margin.black76 import (
     DAYS_PER_YEAR,
     Float,
     black76,
-    black76_price,
     price_from_log_moneyness,
 )
-from risk.margin.book import OptionArrays, compile_book, compile_options
+from risk.margin.book import OptionArrays, compile_book
 from risk.margin.config import PortfolioMarginConfig
 from risk.margin.positions import (
     MarketData,
     OptionPosition,
+    OptionRight,
     PerpetualPosition,
     Portfolio,
     Position,
@@ -51,6 +52,11 @@ class ScenarioGrid:
     vol_state: Float
     weight: Float
     extended: NDArray[np.bool_]
+    # For pricing one leg in a single pass: the unshocked mark first (move 0, vol same), then
+    # every scenario; vol rows index (up, same, down).
+    leg_moves: Float
+    leg_log1p_moves: Float
+    leg_vol_rows: NDArray[np.int64]
 
     @property
     def size(self) -> int:
@@ -70,7 +76,10 @@ def scenario_grid(price_range: float, config: PortfolioMarginConfig) -> Scenario
                                 np.ones(len(config.extended_moves))])
     extended = np.arange(moves.size) >= main.size * 3
     weight = np.where(extended, price_range / np.maximum(np.abs(moves), 1e-12), 1.0)
-    return ScenarioGrid(moves, vol_state, weight, extended)
+    leg_moves = np.concatenate([[0.0], moves])
+    vol_rows = np.concatenate([[1], np.where(vol_state > 0, 0, np.where(vol_state < 0, 2, 1))])
+    return ScenarioGrid(moves, vol_state, weight, extended, leg_moves, np.log1p(leg_moves),
+                        vol_rows.astype(np.int64))
 
 
 def vol_shock_scale(days: Float, config: PortfolioMarginConfig) -> Float:
@@ -175,10 +184,53 @@ class LegScenario:
 
 @dataclass(frozen=True, slots=True)
 class _Totals:
+    """Cached sums of one underlying. The add-on inputs are kept both as maps (to update a key)
+    and as running scalars (so a what-if never walks the maps)."""
+
     pnl: Float
     delta: float
     delta_by_expiry: Mapping[float, float]
-    short_by_strike: Mapping[StrikeKey, float]
+    net_by_strike: Mapping[StrikeKey, float]
+    roll_units: float  # sum over expiries of sqrt(days/365) x |delta|
+    short_units: float  # sum over strikes of net short option quantity
+
+    @classmethod
+    def of(cls, pnl: Float, delta: float, by_expiry: Mapping[float, float],
+           by_strike: Mapping[StrikeKey, float]) -> _Totals:
+        roll = sum(_roll_weight(d) * abs(v) for d, v in by_expiry.items())
+        short = sum(-q for q in by_strike.values() if q < 0)
+        return cls(pnl, delta, MappingProxyType(dict(by_expiry)),
+                   MappingProxyType(dict(by_strike)), float(roll), float(short))
+
+
+def _roll_weight(days: float) -> float:
+    return math.sqrt(days / DAYS_PER_YEAR)
+
+
+@dataclass(slots=True)
+class _WhatIf:
+    """Totals of one underlying with legs added, without copying the cached maps."""
+
+    base: _Totals
+    pnl: Float
+    delta: float
+    roll_units: float
+    short_units: float
+    expiry_overlay: dict[float, float] = field(default_factory=dict)
+    strike_overlay: dict[StrikeKey, float] = field(default_factory=dict)
+
+    def add(self, leg: LegScenario) -> None:
+        self.pnl = self.pnl + leg.pnl
+        self.delta += leg.delta
+        old = self.expiry_overlay.get(leg.expiry_days,
+                                      self.base.delta_by_expiry.get(leg.expiry_days, 0.0))
+        self.expiry_overlay[leg.expiry_days] = old + leg.delta
+        self.roll_units += _roll_weight(leg.expiry_days) * (abs(old + leg.delta) - abs(old))
+        if leg.strike_key is not None:
+            q = self.strike_overlay.get(leg.strike_key,
+                                        self.base.net_by_strike.get(leg.strike_key, 0.0))
+            self.strike_overlay[leg.strike_key] = q + leg.option_quantity
+            self.short_units += max(-(q + leg.option_quantity), 0.0) - max(-q, 0.0)
 
 
 @dataclass(frozen=True)
@@ -189,6 +241,15 @@ class ScenarioBook:
     config: PortfolioMarginConfig
     equity: float
     totals: Mapping[str, _Totals] = field(default_factory=dict)
+    _margins: dict[str, UnderlyingMargin] = field(default_factory=dict, repr=False)
+    _grids: dict[str, ScenarioGrid] = field(default_factory=dict, repr=False)
+
+    def grid(self, underlying: str) -> ScenarioGrid:
+        """The scenario grid of `underlying` under this book's config (built once)."""
+        grid = self._grids.get(underlying)
+        if grid is None:
+            grid = self._grids[underlying] = _grid(self.config, underlying)
+        return grid
 
     @classmethod
     def build(cls, portfolio: Portfolio, market: MarketData,
@@ -196,7 +257,7 @@ class ScenarioBook:
         """Revalue every position once under the whole grid and cache the totals."""
         config = config or PortfolioMarginConfig()
         book = compile_book(portfolio, market)
-        grids = [scenario_grid(config.range_of(u), config) for u in book.underlyings]
+        grids = [_grid(config, u) for u in book.underlyings]
         totals: dict[str, _Totals] = {}
         opt_pnl = option_scenario_pnl(book.options, grids, config) if book.options.size else None
         greeks = _option_deltas(book.options)
@@ -215,24 +276,41 @@ class ScenarioBook:
                     by_expiry[d] = by_expiry.get(d, 0.0) + opt_delta
                     by_strike[(d, k)] = by_strike.get((d, k), 0.0) + q
             delta = float(linear_q + greeks[mask].sum())
-            totals[name] = _Totals(pnl, delta, MappingProxyType(by_expiry),
-                                   MappingProxyType(by_strike))
+            totals[name] = _Totals.of(pnl, delta, by_expiry, by_strike)
         return cls(market, config, book.equity(), MappingProxyType(totals))
 
     def leg(self, position: Position) -> LegScenario:
         """Price one position under its underlying's grid."""
         underlying, pnl, delta, days, key, qty, value = _leg_parts(position, self.market,
-                                                                   self.config)
+                                                                   self.config, self.grid)
         return LegScenario(underlying, pnl, delta, days, key, qty, value)
 
     def margin(self) -> PortfolioMargin:
-        """Scenario margin of the cached book."""
-        return PortfolioMargin(self.equity, tuple(self._underlying_margin(name, t)
-                                                  for name, t in sorted(self.totals.items())))
+        """Scenario margin of the cached book (per-underlying results are cached too)."""
+        return PortfolioMargin(self.equity, tuple(self._cached_margin(name)
+                                                  for name in sorted(self.totals)))
 
     def margin_with(self, *positions: Position) -> PortfolioMargin:
-        """Scenario margin if `positions` were added, pricing only them."""
-        return self.with_legs(*(self.leg(p) for p in positions)).margin()
+        """Scenario margin if `positions` were added: only they are priced, only their
+        underlyings are re-margined, and no cached map is copied."""
+        legs = [self.leg(p) for p in positions]
+        changed: dict[str, _WhatIf] = {}
+        equity = self.equity
+        for leg in legs:
+            equity += leg.value_usd
+            if leg.underlying is None:
+                continue
+            if leg.underlying not in changed:
+                base = self.totals.get(leg.underlying) or _Totals.of(
+                    np.zeros_like(leg.pnl), 0.0, {}, {})
+                changed[leg.underlying] = _WhatIf(base, base.pnl, base.delta, base.roll_units,
+                                                  base.short_units)
+            changed[leg.underlying].add(leg)
+        names = sorted(set(self.totals) | set(changed))
+        return PortfolioMargin(equity, tuple(
+            self._underlying_margin(name, w.pnl, w.delta, w.roll_units, w.short_units)
+            if (w := changed.get(name)) is not None else self._cached_margin(name)
+            for name in names))
 
     def with_legs(self, *legs: LegScenario) -> ScenarioBook:
         """A new cached book with the legs' vectors added (this one is unchanged)."""
@@ -244,35 +322,46 @@ class ScenarioBook:
                 continue
             current = totals.get(leg.underlying)
             if current is None:
-                current = _Totals(np.zeros_like(leg.pnl), 0.0, {}, {})
+                current = _Totals.of(np.zeros_like(leg.pnl), 0.0, {}, {})
             by_expiry = dict(current.delta_by_expiry)
             by_expiry[leg.expiry_days] = by_expiry.get(leg.expiry_days, 0.0) + leg.delta
-            by_strike = dict(current.short_by_strike)
+            by_strike = dict(current.net_by_strike)
             if leg.strike_key is not None:
                 by_strike[leg.strike_key] = (by_strike.get(leg.strike_key, 0.0)
                                              + leg.option_quantity)
-            totals[leg.underlying] = _Totals(current.pnl + leg.pnl, current.delta + leg.delta,
-                                             by_expiry, by_strike)
+            totals[leg.underlying] = _Totals.of(current.pnl + leg.pnl, current.delta + leg.delta,
+                                                by_expiry, by_strike)
         return ScenarioBook(self.market, self.config, equity, MappingProxyType(totals))
 
-    def _underlying_margin(self, name: str, totals: _Totals) -> UnderlyingMargin:
+    def _cached_margin(self, name: str) -> UnderlyingMargin:
+        margin = self._margins.get(name)
+        if margin is None:
+            t = self.totals[name]
+            margin = self._underlying_margin(name, t.pnl, t.delta, t.roll_units, t.short_units)
+            self._margins[name] = margin
+        return margin
+
+    def _underlying_margin(self, name: str, pnl: Float, delta: float, roll_units: float,
+                           short_units: float) -> UnderlyingMargin:
         config = self.config
-        grid = scenario_grid(config.range_of(name), config)
+        grid = self.grid(name)
         index = float(self.market.index(name))
-        weighted = totals.pnl * grid.weight
-        damped = np.where(grid.extended & (weighted < 0),
-                          np.minimum(weighted + config.extended_dampener_usd, 0.0), weighted)
+        damped = pnl * grid.weight
+        if config.extended_dampener_usd:
+            damped = np.where(grid.extended & (damped < 0),
+                              np.minimum(damped + config.extended_dampener_usd, 0.0), damped)
         worst = int(np.argmin(damped))
         worst_loss = max(0.0, -float(damped[worst]))
-        delta_shock = config.delta_shock_rate * abs(totals.delta) * index
-        roll_shock = sum(config.roll_shock_rate * np.sqrt(days / DAYS_PER_YEAR) * abs(d) * index
-                         for days, d in totals.delta_by_expiry.items())
-        contingency = sum(config.option_contingency_rate * -q * index
-                          for q in totals.short_by_strike.values() if q < 0)
-        initial = worst_loss + delta_shock + float(roll_shock) + contingency
-        return UnderlyingMargin(name, worst_loss, grid.label(worst), delta_shock,
-                                float(roll_shock), contingency, initial,
-                                config.maintenance_factor * initial)
+        delta_shock = config.delta_shock_rate * abs(delta) * index
+        roll_shock = config.roll_shock_rate * max(roll_units, 0.0) * index
+        contingency = config.option_contingency_rate * max(short_units, 0.0) * index
+        initial = worst_loss + delta_shock + roll_shock + contingency
+        return UnderlyingMargin(name, worst_loss, grid.label(worst), delta_shock, roll_shock,
+                                contingency, initial, config.maintenance_factor * initial)
+
+
+def _grid(config: PortfolioMarginConfig, underlying: str) -> ScenarioGrid:
+    return scenario_grid(config.range_of(underlying), config)
 
 
 def _option_deltas(options: OptionArrays) -> Float:
@@ -282,16 +371,37 @@ def _option_deltas(options: OptionArrays) -> Float:
                                       options.vol, options.is_call).delta
 
 
-def _leg_parts(position: Position, market: MarketData, config: PortfolioMarginConfig
+def _option_leg(position: OptionPosition, market: MarketData, grid: ScenarioGrid,
+                config: PortfolioMarginConfig) -> tuple[Float, float, float]:
+    """Scenario P&L, delta and mark value of one option, in one pass over the scenarios (a
+    single leg is priced in microseconds; the book path loops over scenarios instead)."""
+    forward = float(position.forward if position.forward is not None
+                    else market.index(position.underlying))
+    strike, days, vol = float(position.strike), float(position.expiry_days), float(position.vol)
+    quantity, sign = float(position.quantity), 1.0 if position.right is OptionRight.CALL else -1.0
+    sqrt_t = math.sqrt(days / DAYS_PER_YEAR)
+    floored = max(days, config.min_days)
+    power = (config.short_vol_power if floored < config.vol_reference_days
+             else config.long_vol_power)
+    scale = (config.vol_reference_days / floored) ** power
+    vols = np.array([vol * (1.0 + config.vol_up * scale), vol,
+                     vol * max(1.0 - config.vol_down * scale, 0.01)])
+    # Element 0 is the unshocked mark; the scenarios follow.
+    std = vols[grid.leg_vol_rows] * sqrt_t
+    log_fk = math.log(forward / strike)
+    prices = price_from_log_moneyness(log_fk + grid.leg_log1p_moves,
+                                      forward * (1.0 + grid.leg_moves), strike, std, sign)
+    d1 = log_fk / (vol * sqrt_t) + 0.5 * vol * sqrt_t
+    delta = sign * 0.5 * math.erfc(-sign * d1 / math.sqrt(2.0))
+    return quantity * (prices[1:] - prices[0]), quantity * delta, quantity * float(prices[0])
+
+
+def _leg_parts(position: Position, market: MarketData, config: PortfolioMarginConfig,
+               grid_of: Callable[[str], ScenarioGrid]
                ) -> tuple[str | None, Float, float, float, StrikeKey | None, float, float]:
     if isinstance(position, OptionPosition):
         name = position.underlying
-        grid = scenario_grid(config.range_of(name), config)
-        arrays = compile_options((position,), market, (name,))
-        pnl = option_scenario_pnl(arrays, [grid], config)[:, 0]
-        delta = float(_option_deltas(arrays)[0])
-        value = float(arrays.quantity[0] * black76_price(
-            arrays.forward, arrays.strike, arrays.days, arrays.vol, arrays.is_call)[0])
+        pnl, delta, value = _option_leg(position, market, grid_of(name), config)
         key = (float(position.expiry_days), float(position.strike))
         return (name, pnl, delta, float(position.expiry_days), key,
                 float(position.quantity), value)
@@ -308,6 +418,4 @@ def _leg_parts(position: Position, market: MarketData, config: PortfolioMarginCo
         name = maybe
         index = float(market.index(name))
         value = q * index
-    grid = scenario_grid(config.range_of(name), config)
-    return name, q * index * grid.moves, q, 0.0, None, 0.0, value
-
+    return name, q * index * grid_of(name).moves, q, 0.0, None, 0.0, value
