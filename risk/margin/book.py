@@ -5,6 +5,7 @@ margin, VaR, liquidation search) revalues. Decimal ends here; floats start here.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from decimal import Decimal
 
 import numpy as np
 from numpy.typing import NDArray
@@ -19,6 +20,14 @@ from risk.margin.positions import (
     SpotBalance,
     WalletBalance,
 )
+
+_CENT = Decimal("0.01")
+
+
+def to_usd(value: float, rounding: str) -> Decimal:
+    """A float analytic result as USD money at the API edge, rounded to the cent in the stated
+    direction (margins up, equity down, so the desk is never shown safer than it is)."""
+    return Decimal(repr(float(value))).quantize(_CENT, rounding=rounding)
 
 
 @dataclass(frozen=True, slots=True)

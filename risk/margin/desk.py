@@ -45,6 +45,11 @@ class MarginEngine:
         """Scenario margin if `legs` were added: only the legs are priced."""
         return self.scenario_book.margin_with(*legs)
 
+    def liquidation_buffer_with(self, *legs: Position) -> float | None:
+        """Scenario-grid estimate of the liquidation buffer after `legs` (see
+        `ScenarioBook.liquidation_buffer_with`): cheap enough for every pre-trade check."""
+        return self.scenario_book.liquidation_buffer_with(*legs)
+
     def standard_margin(self) -> StandardMargin:
         """Per-position (Deribit standard mode, tiered perpetual) margin."""
         return standard_margin(self.portfolio, self.market, self.config.standard)

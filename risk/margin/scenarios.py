@@ -17,6 +17,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 from types import MappingProxyType
 
 import numpy as np
@@ -28,7 +29,7 @@ from risk.margin.black76 import (
     black76,
     price_from_log_moneyness,
 )
-from risk.margin.book import OptionArrays, compile_book
+from risk.margin.book import OptionArrays, compile_book, to_usd
 from risk.margin.config import PortfolioMarginConfig
 from risk.margin.positions import (
     MarketData,
@@ -162,6 +163,21 @@ class PortfolioMargin:
         return sum(u.maintenance_margin for u in self.per_underlying)
 
     @property
+    def maintenance_margin_usd(self) -> Decimal:
+        """Maintenance margin as money at the API edge: USD, rounded up to the cent."""
+        return to_usd(self.maintenance_margin, ROUND_CEILING)
+
+    @property
+    def initial_margin_usd(self) -> Decimal:
+        """Initial margin as money: USD, rounded up to the cent."""
+        return to_usd(self.initial_margin, ROUND_CEILING)
+
+    @property
+    def equity_usd(self) -> Decimal:
+        """Equity as money: USD, rounded down to the cent (never overstated)."""
+        return to_usd(self.equity, ROUND_FLOOR)
+
+    @property
     def utilisation(self) -> float:
         """Maintenance margin over equity; infinite when equity is not positive."""
         if self.equity <= 0:
@@ -293,10 +309,27 @@ class ScenarioBook:
     def margin_with(self, *positions: Position) -> PortfolioMargin:
         """Scenario margin if `positions` were added: only they are priced, only their
         underlyings are re-margined, and no cached map is copied."""
-        legs = [self.leg(p) for p in positions]
+        return self._what_if(positions)[0]
+
+    def liquidation_buffer_with(self, *positions: Position) -> float | None:
+        """Smallest move of one underlying (vol unchanged, others held) at which equity after
+        `positions` falls below their scenario maintenance margin, read from the cached vectors
+        and interpolated between grid moves; None when no move within the main grid (+/- the
+        underlying's range) breaches. Cheap enough for a pre-trade check; the exact search
+        with standard margin is `risk.margin.breach_moves`."""
+        margin, pnls = self._what_if(positions)
+        if margin.equity < margin.maintenance_margin:
+            return 0.0
+        surplus = margin.equity - margin.maintenance_margin
+        buffers = [b for name, pnl in pnls.items()
+                   if (b := _first_crossing(self.grid(name), pnl, surplus)) is not None]
+        return min(buffers) if buffers else None
+
+    def _what_if(self, positions: tuple[Position, ...]
+                 ) -> tuple[PortfolioMargin, dict[str, Float]]:
         changed: dict[str, _WhatIf] = {}
         equity = self.equity
-        for leg in legs:
+        for leg in (self.leg(p) for p in positions):
             equity += leg.value_usd
             if leg.underlying is None:
                 continue
@@ -307,10 +340,13 @@ class ScenarioBook:
                                                   base.short_units)
             changed[leg.underlying].add(leg)
         names = sorted(set(self.totals) | set(changed))
-        return PortfolioMargin(equity, tuple(
+        margin = PortfolioMargin(equity, tuple(
             self._underlying_margin(name, w.pnl, w.delta, w.roll_units, w.short_units)
             if (w := changed.get(name)) is not None else self._cached_margin(name)
             for name in names))
+        pnls = {name: changed[name].pnl if name in changed else self.totals[name].pnl
+                for name in names}
+        return margin, pnls
 
     def with_legs(self, *legs: LegScenario) -> ScenarioBook:
         """A new cached book with the legs' vectors added (this one is unchanged)."""
@@ -358,6 +394,28 @@ class ScenarioBook:
         initial = worst_loss + delta_shock + roll_shock + contingency
         return UnderlyingMargin(name, worst_loss, grid.label(worst), delta_shock, roll_shock,
                                 contingency, initial, config.maintenance_factor * initial)
+
+
+def _first_crossing(grid: ScenarioGrid, pnl: Float, surplus: float) -> float | None:
+    """Smallest |move| on the vol-same main grid where P&L uses up the surplus, interpolated
+    linearly between the grid point inside and the first one outside."""
+    same = (grid.vol_state == 0) & ~grid.extended
+    moves, losses = grid.moves[same], -pnl[same]
+    zero = int(np.argmin(np.abs(moves)))
+    best: float | None = None
+    for step in (1, -1):
+        previous_move, previous_loss = 0.0, float(losses[zero])
+        i = zero + step
+        while 0 <= i < moves.size:
+            move, loss = float(moves[i]), float(losses[i])
+            if loss >= surplus:
+                fraction = (surplus - previous_loss) / (loss - previous_loss)
+                crossing = abs(previous_move + fraction * (move - previous_move))
+                best = crossing if best is None else min(best, crossing)
+                break
+            previous_move, previous_loss = move, loss
+            i += step
+    return best
 
 
 def _grid(config: PortfolioMarginConfig, underlying: str) -> ScenarioGrid:

@@ -14,7 +14,7 @@ Sources:
 from __future__ import annotations
 
 from dataclasses import dataclass
-from decimal import Decimal
+from decimal import ROUND_CEILING, Decimal
 from itertools import pairwise
 
 import numpy as np
@@ -22,7 +22,7 @@ from numpy.typing import NDArray
 
 from risk.errors import InvalidRiskInput
 from risk.margin.black76 import Float, black76_price
-from risk.margin.book import Book, compile_book
+from risk.margin.book import Book, compile_book, to_usd
 from risk.margin.config import PerpTier, StandardMarginConfig
 from risk.margin.positions import MarketData, PerpetualPosition, Portfolio
 
@@ -109,7 +109,18 @@ class StandardMargin:
         return self.option_maintenance + self.perp_maintenance
 
     @property
+    def maintenance_margin_usd(self) -> Decimal:
+        """Maintenance margin as money: USD, rounded up to the cent."""
+        return to_usd(self.maintenance_margin, ROUND_CEILING)
+
+    @property
+    def initial_margin_usd(self) -> Decimal:
+        """Initial margin as money: USD, rounded up to the cent."""
+        return to_usd(self.initial_margin, ROUND_CEILING)
+
+    @property
     def utilisation(self) -> float:
+        """Maintenance margin over equity; infinite when equity is not positive."""
         if self.equity <= 0:
             return float("inf") if self.maintenance_margin > 0 or self.equity < 0 else 0.0
         return self.maintenance_margin / self.equity

@@ -202,3 +202,22 @@ def test_build_when_unknown_asset_held_then_refuses_rather_than_ignoring_it() ->
     with pytest.raises(MissingMarketData, match="PEPE"):
         ScenarioBook.build(Portfolio(spot=(SpotBalance("binance", "PEPE", Decimal(10**9)),)),
                            MARKET)
+
+
+def test_liquidation_buffer_with_when_linear_book_then_exact_move_that_eats_the_surplus() -> None:
+    long_perp = PerpetualPosition("binance", "BTCUSDT", "BTC", Decimal(1), Decimal(100_000))
+    portfolio = Portfolio(spot=(SpotBalance("binance", "USDT", Decimal(25_000)),),
+                          perpetuals=(long_perp,))
+    book = ScenarioBook.build(portfolio, MARKET)
+    # MM = 0.8 x (16,000 worst loss + 1,000 delta shock) = 13,600; surplus 11,400 = 1e5 x 0.114.
+    assert book.margin().maintenance_margin == pytest.approx(13_600)
+    assert book.liquidation_buffer_with() == pytest.approx(0.114)
+    # A second long perpetual: MM 27,200 > equity 25,000, already breached.
+    assert book.liquidation_buffer_with(long_perp) == 0.0
+
+
+def test_liquidation_buffer_with_when_surplus_exceeds_the_grid_then_none() -> None:
+    portfolio = Portfolio(spot=(SpotBalance("binance", "USDT", Decimal(40_000)),),
+                          perpetuals=(PerpetualPosition("binance", "BTCUSDT", "BTC", Decimal(1),
+                                                        Decimal(100_000)),))
+    assert ScenarioBook.build(portfolio, MARKET).liquidation_buffer_with() is None
