@@ -121,7 +121,10 @@ def compile_book(portfolio: Portfolio, market: MarketData) -> Book:
 
 @dataclass(frozen=True, slots=True)
 class GreeksTotal:
-    """Position Greeks of one underlying, in USD except delta and gamma (underlying units)."""
+    """Position Greeks of one underlying, in USD except delta and gamma (underlying units).
+
+    Option delta is Deribit's: on the option's own forward. Spot, wallet and perpetual
+    holdings add their quantity; scenarios move every forward in proportion to the index."""
 
     underlying: str
     index: float
