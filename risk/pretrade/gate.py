@@ -99,7 +99,8 @@ class PreTradeGate:
 
     def assess(self, account: str) -> list[Reason]:
         """The post-trade limits the account breaks now, with no new leg (monitoring)."""
-        return check_account(self.state, self.limits, self.margin_view, account, [])
+        return check_account(self.state, self.limits, self.margin_view, account, [],
+                             every_underlying=True)
 
     # per-leg checks ------------------------------------------------------------------------
 

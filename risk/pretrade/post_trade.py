@@ -47,10 +47,16 @@ def position_changes(state: DeskState, account: str,
 
 
 def check_account(state: DeskState, book: LimitBook, view: MarginView, account: str,
-                  legs: Sequence[LegIntent]) -> list[Reason]:
-    """Every post-trade limit of one account that `legs` (all of that account) would break."""
+                  legs: Sequence[LegIntent], *, every_underlying: bool = False) -> list[Reason]:
+    """Every post-trade limit of one account that `legs` (all of that account) would break.
+
+    Only the underlyings the legs touch are checked, unless `every_underlying` (monitoring).
+    """
     reasons: list[Reason] = []
     moves = position_changes(state, account, legs)
+    if every_underlying:
+        for underlying in sorted(state.underlyings_of.get(account, set()) - moves.keys()):
+            moves[underlying] = (_ZERO, _ZERO)
     greek_limited: list[tuple[str, Limits]] = []
     concentration_limited: list[tuple[str, Limits]] = []
     for underlying, (net_change, gross_change) in moves.items():
