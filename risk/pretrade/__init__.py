@@ -24,6 +24,7 @@ from risk.pretrade.state import DeskState
 from risk.pretrade.throttle import (
     Clock,
     MonotonicClock,
+    Throttle,
     Throttles,
     ThrottleScope,
     ThrottleSpec,
@@ -59,6 +60,7 @@ __all__ = [
     "RestingOrder",
     "Scope",
     "Side",
+    "Throttle",
     "ThrottleScope",
     "ThrottleSpec",
     "Throttles",

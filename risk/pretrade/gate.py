@@ -30,15 +30,15 @@ from risk.pretrade.limits import LimitBook, Limits
 from risk.pretrade.margin_view import MarginView
 from risk.pretrade.post_trade import check_account
 from risk.pretrade.state import DeskState
-from risk.pretrade.throttle import Clock, MonotonicClock, Throttles, ThrottleScope
+from risk.pretrade.throttle import Clock, MonotonicClock, Throttle, Throttles
 
 _BPS = Decimal(10_000)
+_ZERO = Decimal(0)
 _COLLARS = ((ReferenceKind.MID, "collar_mid_bps"), (ReferenceKind.MARK, "collar_mark_bps"),
             (ReferenceKind.AMM, "collar_amm_bps"))
 _DAY_NS = 86_400 * 10**9
 
 Fingerprint = tuple[str, str, str, str, Side, Decimal, Decimal | None]
-ThrottleKey = tuple[ThrottleScope, str]
 
 
 def fingerprint(leg: LegIntent) -> Fingerprint:
@@ -74,9 +74,13 @@ class PreTradeGate:
         """Accept or deny one leg group (a single leg is a group of one)."""
         if not legs:
             raise InvalidLeg("legs", "a group needs at least one leg")
+        if len(legs) > 1 and (legs[0].group_id is None
+                              or any(leg.group_id != legs[0].group_id for leg in legs)):
+            # netting legs that are not one order would let one hide another's risk
+            raise InvalidLeg("group_id", "legs checked together must share one group_id")
         now = self.clock.now_ns()
         reasons: list[Reason] = []
-        usage: dict[ThrottleKey, list[Decimal]] = {}
+        usage: dict[Throttle, list[Decimal]] = {}
         group_ids: set[str] = set()
         group_prints: set[Fingerprint] = set()
         for index, leg in enumerate(legs):
@@ -204,8 +208,9 @@ class PreTradeGate:
             return
         key = fingerprint(leg)
         last = self._fingerprints.get(key)
-        if key in group_prints or (last is not None and now - last <= window):
-            age = "in this group" if key in group_prints else f"{now - last} ns ago"  # type: ignore[operator]
+        age = "in this group" if key in group_prints else (
+            f"{now - last} ns ago" if last is not None and now - last <= window else None)
+        if age is not None:
             reasons.append(_leg(ReasonCode.DUPLICATE_ORDER, "duplicate_window_ns", str(window),
                                 f"same order {age}", leg, limits.scope_of("duplicate_window_ns")))
         group_prints.add(key)
@@ -225,32 +230,36 @@ class PreTradeGate:
                 reasons.append(_leg(ReasonCode.SELF_TRADE, f"group_leg_{other.client_order_id}",
                                     str(other.limit_price), str(leg.limit_price or "market"), leg))
 
-    def _throttle(self, leg: LegIntent, now: int, usage: dict[ThrottleKey, list[Decimal]],
+    def _throttle(self, leg: LegIntent, now: int, usage: dict[Throttle, list[Decimal]],
                   reasons: list[Reason]) -> None:
         throttles = self.throttles
-        for key in ((ThrottleScope.VENUE, leg.venue), (ThrottleScope.STRATEGY, leg.strategy)):
-            bucket, window = throttles.bucket(key), throttles.window(key)
-            if bucket is None and window is None:
+        for throttle in (throttles.by_venue.get(leg.venue),
+                         throttles.by_strategy.get(leg.strategy)):
+            if throttle is None:
                 continue
-            used = usage.setdefault(key, [Decimal(0), Decimal(0)])
-            scope = f"{key[0].value}={key[1]}"
+            used = usage.get(throttle)
+            if used is None:
+                used = usage[throttle] = [_ZERO, _ZERO]
+            bucket, window = throttle.bucket, throttle.window
             if bucket is not None and bucket.available(now) < used[0] + 1:
                 reasons.append(_leg(ReasonCode.MESSAGE_RATE, "burst", str(bucket.burst),
-                                    f"{bucket.tokens - int(used[0])} tokens left", leg, scope))
+                                    f"{bucket.tokens - int(used[0])} tokens left", leg,
+                                    throttle.label))
             if window is not None:
                 total = window.used(now) + used[1] + leg.notional
                 if total > window.max_notional:
                     reasons.append(_leg(ReasonCode.NOTIONAL_RATE, "max_notional",
-                                        str(window.max_notional), str(total), leg, scope))
+                                        str(window.max_notional), str(total), leg,
+                                        throttle.label))
             used[0] += 1
             used[1] += leg.notional
 
     # on acceptance ---------------------------------------------------------------------------
 
     def _commit(self, legs: Sequence[LegIntent], now: int,
-                usage: dict[ThrottleKey, list[Decimal]]) -> None:
-        for key, (messages, notional) in usage.items():
-            self.throttles.commit(key, int(messages), notional, now)
+                usage: dict[Throttle, list[Decimal]]) -> None:
+        for throttle, (messages, notional) in usage.items():
+            throttle.commit(int(messages), notional, now)
         seen = self._seen
         for leg in legs:
             self._client_ids[leg.client_order_id] = now

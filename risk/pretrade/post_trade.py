@@ -93,17 +93,16 @@ def _concentration(state: DeskState, account: str, moves: Mapping[str, tuple[Dec
                    limited: list[tuple[str, Limits]]) -> list[Reason]:
     """Share of the account's gross notional in one underlying, net and gross, in bps."""
     prices = state.underlying_prices
-    held = state.underlyings_of.get(account, set()) | moves.keys()
-    missing = sorted(u for u in held if u not in prices)
-    if missing:
+    total_before = state.gross_notional(account)
+    missing = sorted(u for u in moves if u not in prices)
+    if total_before is None or missing:
+        missing = sorted({*missing, *(
+            u for u in state.underlyings_of.get(account, ())
+            if u not in prices and state.net_gross(account, u)[1])})
         return [Reason(ReasonCode.NO_REFERENCE_PRICE, "underlying_price", "required",
-                       f"no price for {', '.join(missing)}", account=account, underlying=u)
-                for u in missing]
-    total_before = total_after = _ZERO
-    for underlying in held:
-        gross = state.net_gross(account, underlying)[1]
-        total_before += gross * prices[underlying]
-        total_after += (gross + moves.get(underlying, (_ZERO, _ZERO))[1]) * prices[underlying]
+                       "no price", account=account, underlying=u) for u in missing]
+    total_after = total_before + sum(
+        (gross_change * prices[u] for u, (_, gross_change) in moves.items()), _ZERO)
     reasons: list[Reason] = []
     for underlying, limits in limited:
         net, gross = state.net_gross(account, underlying)

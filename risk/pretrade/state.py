@@ -31,6 +31,7 @@ class DeskState:
         self.exposure: dict[tuple[str, str], list[Decimal]] = {}
         self.underlyings_of: dict[str, set[str]] = {}  # account -> underlyings it holds
         self.underlying_prices: dict[str, Decimal] = {}
+        self._gross_notional: dict[str, Decimal | None] = {}  # account -> cached total
         # (venue, instrument) -> kind -> (price, observed_ns)
         self.references: dict[tuple[str, str], dict[ReferenceKind, tuple[Decimal, int]]] = {}
         self._resting: dict[str, RestingOrder] = {}
@@ -74,6 +75,7 @@ class DeskState:
         net_gross[0] += quantity - old
         net_gross[1] += abs(quantity) - abs(old)
         self.underlyings_of.setdefault(account, set()).add(underlying)
+        self._gross_notional.pop(account, None)
 
     def position(self, account: str, instrument: str) -> Decimal:
         return self.positions.get((account, instrument), _ZERO)
@@ -96,6 +98,24 @@ class DeskState:
         _require_name("underlying", underlying)
         _require_price("price", price)
         self.underlying_prices[underlying] = price
+        self._gross_notional.clear()
+
+    def gross_notional(self, account: str) -> Decimal | None:
+        """Sum of gross position x price over the account's underlyings; None while an
+        underlying it holds has no price. Cached until a position or price changes."""
+        if account in self._gross_notional:
+            return self._gross_notional[account]
+        total: Decimal | None = _ZERO
+        for underlying in self.underlyings_of.get(account, ()):
+            gross = self.exposure[(account, underlying)][1]
+            price = self.underlying_prices.get(underlying)
+            if price is None and gross:
+                total = None
+                break
+            if price is not None and total is not None:
+                total += gross * price
+        self._gross_notional[account] = total
+        return total
 
     # our resting orders --------------------------------------------------------------------
 

@@ -108,50 +108,56 @@ class NotionalWindow:
         self._total += notional
 
 
+class Throttle:
+    """One venue's or strategy's throttle: a token bucket, a notional window, or both."""
+
+    __slots__ = ("bucket", "label", "spec", "window")
+
+    def __init__(self, label: str, spec: ThrottleSpec, bucket: TokenBucket | None,
+                 window: NotionalWindow | None) -> None:
+        self.label = label
+        self.spec = spec
+        self.bucket = bucket
+        self.window = window
+
+    def commit(self, messages: int, notional: Decimal, now_ns: int) -> None:
+        if self.bucket is not None:
+            self.bucket.take(messages, now_ns)
+        if self.window is not None:
+            self.window.add(notional, now_ns)
+
+
 class Throttles:
-    """The throttle state of every venue and strategy that has a spec."""
+    """The throttle of every venue and strategy that has a spec."""
 
     def __init__(self, clock: Clock) -> None:
         self._clock = clock
-        self._specs: dict[tuple[ThrottleScope, str], ThrottleSpec] = {}
-        self._buckets: dict[tuple[ThrottleScope, str], TokenBucket] = {}
-        self._windows: dict[tuple[ThrottleScope, str], NotionalWindow] = {}
+        self.by_venue: dict[str, Throttle] = {}
+        self.by_strategy: dict[str, Throttle] = {}
 
     def set(self, scope: ThrottleScope, name: str, spec: ThrottleSpec | None) -> None:
         """Set (or with None remove) the throttle of one venue or strategy, keeping what it has
         already used: a new, smaller bucket starts no fuller than the old one was."""
         if not isinstance(name, str) or not name:
             raise InvalidLimit("name", f"must be a non-empty string, got {name!r}")
-        key = (ThrottleScope(scope), name)
-        now = self._clock.now_ns()
-        old_bucket, old_window = self._buckets.pop(key, None), self._windows.pop(key, None)
-        self._specs.pop(key, None)
+        scope = ThrottleScope(scope)
+        table = self.by_venue if scope is ThrottleScope.VENUE else self.by_strategy
+        old = table.pop(name, None)
         if spec is None:
             return
-        self._specs[key] = spec
+        now = self._clock.now_ns()
+        bucket = window = None
         if spec.max_messages is not None and spec.per_ns is not None:
-            tokens = old_bucket.available(now) if old_bucket is not None else None
-            self._buckets[key] = TokenBucket(spec.burst or spec.max_messages,
-                                             spec.per_ns // spec.max_messages, now, tokens)
+            tokens = old.bucket.available(now) if old is not None and old.bucket else None
+            bucket = TokenBucket(spec.burst or spec.max_messages,
+                                 spec.per_ns // spec.max_messages, now, tokens)
         if spec.max_notional is not None and spec.window_ns is not None:
-            window = old_window or NotionalWindow(spec.max_notional, spec.window_ns)
+            window = old.window if old is not None and old.window else NotionalWindow(
+                spec.max_notional, spec.window_ns)
             window.max_notional, window.window_ns = spec.max_notional, spec.window_ns
-            self._windows[key] = window
+        table[name] = Throttle(f"{scope.value}={name}", spec, bucket, window)
 
     def spec(self, scope: ThrottleScope, name: str) -> ThrottleSpec | None:
-        return self._specs.get((scope, name))
-
-    def bucket(self, key: tuple[ThrottleScope, str]) -> TokenBucket | None:
-        return self._buckets.get(key)
-
-    def window(self, key: tuple[ThrottleScope, str]) -> NotionalWindow | None:
-        return self._windows.get(key)
-
-    def commit(self, key: tuple[ThrottleScope, str], messages: int, notional: Decimal,
-               now_ns: int) -> None:
-        bucket = self._buckets.get(key)
-        if bucket is not None:
-            bucket.take(messages, now_ns)
-        window = self._windows.get(key)
-        if window is not None:
-            window.add(notional, now_ns)
+        table = self.by_venue if scope is ThrottleScope.VENUE else self.by_strategy
+        throttle = table.get(name)
+        return throttle.spec if throttle is not None else None

@@ -77,6 +77,7 @@ class LinearMarginView:
         self.equity: dict[str, float] = {}
         self._totals: dict[tuple[str, str], Greeks] = {}
         self._underlyings: dict[str, set[str]] = {}
+        self._exposure: dict[str, float] = {}  # account -> sum |delta| x price, cached
         self.fail_with: Exception | None = None
 
     def apply(self, account: str, instrument: str, change: Decimal) -> None:
@@ -86,6 +87,7 @@ class LinearMarginView:
         self._totals[key] = self._totals.get(key, NO_GREEKS) + Greeks(
             unit.delta * size, unit.gamma * size, unit.vega * size)
         self._underlyings.setdefault(account, set()).add(spec.underlying)
+        self._exposure.pop(account, None)
 
     def greeks(self, account: str, underlying: str) -> Greeks:
         if self.fail_with is not None:
@@ -106,12 +108,15 @@ class LinearMarginView:
         if self.fail_with is not None:
             raise self.fail_with
         equity = self.equity[account]  # unknown account: KeyError, and the gate fails closed
-        changes = self.leg_greeks(legs)
-        exposure = 0.0
-        for underlying in self._underlyings.get(account, set()) | changes.keys():
-            delta = self._totals.get((account, underlying), NO_GREEKS).delta + changes.get(
-                underlying, NO_GREEKS).delta
-            exposure += abs(delta) * self.prices[underlying]
+        exposure = self._exposure.get(account)
+        if exposure is None:
+            exposure = self._exposure[account] = sum(
+                abs(self._totals[(account, u)].delta) * self.prices[u]
+                for u in self._underlyings.get(account, ()))
+        # only the underlyings the legs touch change: reprice those against the cached total
+        for underlying, change in self.leg_greeks(legs).items():
+            delta = self._totals.get((account, underlying), NO_GREEKS).delta
+            exposure += (abs(delta + change.delta) - abs(delta)) * self.prices[underlying]
         maintenance = self.maintenance_rate * exposure
         buffer = math.inf if exposure == 0 else max(0.0, equity - maintenance) / exposure
         return MarginImpact(utilisation=maintenance / equity, liquidation_buffer=buffer)

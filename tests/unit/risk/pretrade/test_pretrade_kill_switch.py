@@ -51,8 +51,9 @@ def test_strategy_switch_covers_that_strategy_in_every_account(world: World) -> 
 
 def test_switch_blocks_a_whole_group_when_it_covers_one_leg(world: World) -> None:
     world.gate.kill_switch.engage(KillLevel.STRATEGY, "hedge")
-    decision = world.gate.check([world.leg(price="59500"),
-                                 world.leg("BTC/USDT", side=Side.SELL, strategy="hedge")])
+    decision = world.gate.check([world.leg(price="59500", group_id="g"),
+                                 world.leg("BTC/USDT", side=Side.SELL, strategy="hedge",
+                                           group_id="g")])
     assert not decision.accepted and decision.codes == {ReasonCode.KILL_SWITCH}
     assert world.canceller.calls == []  # nothing of "hedge" was resting
 

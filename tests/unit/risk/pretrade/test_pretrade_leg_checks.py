@@ -152,10 +152,9 @@ def test_check_when_client_order_id_was_accepted_before_then_denies(world: World
     assert world.gate.check([world.leg(client_order_id="c-1")]).accepted
     assert codes(world, world.leg(client_order_id="c-1", quantity="2")) == {
         ReasonCode.DUPLICATE_CLIENT_ORDER_ID}
-    assert codes(world, world.leg(client_order_id="c-2"), world.leg(client_order_id="c-2",
-                                                                   side=Side.SELL,
-                                                                   price="61000")) == {
-        ReasonCode.DUPLICATE_CLIENT_ORDER_ID}
+    pair = [world.leg(client_order_id="c-2", group_id="g"),
+            world.leg(client_order_id="c-2", side=Side.SELL, price="61000", group_id="g")]
+    assert codes(world, *pair) == {ReasonCode.DUPLICATE_CLIENT_ORDER_ID}
 
 
 def test_check_when_denied_then_client_order_id_is_not_remembered(world: World) -> None:
@@ -194,14 +193,22 @@ def test_check_when_our_resting_order_is_gone_then_self_trade_no_longer_applies(
 
 
 def test_check_when_two_legs_of_a_group_cross_each_other_then_denies(world: World) -> None:
-    buy = world.leg(price="60000")
-    sell = world.leg(side=Side.SELL, price="59990")
+    buy = world.leg(price="60000", group_id="g")
+    sell = world.leg(side=Side.SELL, price="59990", group_id="g")
     assert codes(world, buy, sell) == {ReasonCode.SELF_TRADE}
 
 
 def test_check_with_no_legs_raises(world: World) -> None:
     with pytest.raises(InvalidLeg, match="legs"):
         world.gate.check([])
+
+
+@pytest.mark.parametrize("group_ids", [(None, None), ("g", None), ("g", "h")])
+def test_check_of_legs_without_one_shared_group_id_raises(
+        world: World, group_ids: tuple[str | None, str | None]) -> None:
+    legs = [world.leg(group_id=group_ids[0]), world.leg("BTC/USDT", group_id=group_ids[1])]
+    with pytest.raises(InvalidLeg, match="share one group_id"):
+        world.gate.check(legs)
 
 
 def test_denial_reasons_name_check_limit_observed_and_leg(world: World) -> None:

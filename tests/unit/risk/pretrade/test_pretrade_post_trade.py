@@ -135,8 +135,8 @@ def test_hedged_group_is_accepted_while_each_leg_alone_is_denied(world: World) -
 
 def test_group_legs_in_two_accounts_are_checked_per_account(world: World) -> None:
     world.gate.limits.set(BTC, max_net_position=Decimal("1"))
-    buy_a = world.leg(quantity="5")
-    sell_b = world.leg("BTC/USDT", side=Side.SELL, quantity="5", account="acct-b")
+    buy_a = world.leg(quantity="5", group_id="g")
+    sell_b = world.leg("BTC/USDT", side=Side.SELL, quantity="5", account="acct-b", group_id="g")
     decision = world.gate.check([buy_a, sell_b])  # hedged for the desk, not for each account
     assert {(r.code, r.account) for r in decision.reasons} == {
         (ReasonCode.MAX_NET_POSITION, "acct-a"), (ReasonCode.MAX_NET_POSITION, "acct-b")}

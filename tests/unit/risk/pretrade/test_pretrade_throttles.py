@@ -46,8 +46,9 @@ def test_group_counts_each_leg_against_the_bucket_and_consumes_nothing_when_deni
         world: World) -> None:
     world.gate.throttles.set(ThrottleScope.VENUE, "binance",
                              ThrottleSpec(max_messages=2, per_ns=SECOND))
-    three = [world.leg(), world.leg("BTC/USDT", side=Side.SELL, price="60100"),
-             world.leg("ETH/USDT", price="3000")]
+    three = [world.leg(group_id="g"),
+             world.leg("BTC/USDT", side=Side.SELL, price="60100", group_id="g"),
+             world.leg("ETH/USDT", price="3000", group_id="g")]
     decision = world.gate.check(three)
     assert [r.client_order_id for r in decision.reasons] == [three[2].client_order_id]
     assert world.gate.check(three[:2]).accepted  # the denied group took no tokens
