@@ -10,7 +10,8 @@ message-rate and rolling-notional throttles of its venue and strategy, counting 
 earlier legs.
 
 Then, per account the group touches, the post-trade checks on the group's summed state
-(`post_trade.check_account`): positions, concentration, Greeks and margin.
+(`post_trade.check_account`): positions, concentration, Greeks and margin; and the desk-wide
+position limits on every account's state summed (`post_trade.check_desk`).
 
 A denied group changes nothing. An accepted one consumes throttle tokens and notional, and
 remembers its client order ids and economic fingerprints for duplicate detection.
@@ -28,7 +29,7 @@ from risk.pretrade.killswitch import Canceller, KillSwitch
 from risk.pretrade.legs import LegIntent, ReferenceKind, Side
 from risk.pretrade.limits import LimitBook, Limits
 from risk.pretrade.margin_view import MarginView
-from risk.pretrade.post_trade import check_account
+from risk.pretrade.post_trade import check_account, check_desk, position_changes
 from risk.pretrade.state import DeskState
 from risk.pretrade.throttle import Clock, MonotonicClock, Throttle, Throttles
 
@@ -92,14 +93,24 @@ class PreTradeGate:
             self._duplicates(leg, limits, now, group_ids, group_prints, reasons)
             self._self_trade(leg, legs[:index], reasons)
             self._throttle(leg, now, usage, reasons)
-        accounts = {leg.account for leg in legs}
-        for account in sorted(accounts & self.state.accounts):
-            reasons += check_account(self.state, self.limits, self.margin_view, account,
-                                     [leg for leg in legs if leg.account == account])
+        reasons += self._post_trade(legs)
         if reasons:
             return Decision(accepted=False, reasons=tuple(reasons))
         self._commit(legs, now, usage)
         return ACCEPT
+
+    def _post_trade(self, legs: Sequence[LegIntent]) -> list[Reason]:
+        """Per account the group touches, then for the desk: the summed post-trade state."""
+        state = self.state
+        reasons: list[Reason] = []
+        moves_by_account: dict[str, dict[str, tuple[Decimal, Decimal]]] = {}
+        for account in sorted({leg.account for leg in legs} & state.accounts):
+            own = legs if len(legs) == 1 else [leg for leg in legs if leg.account == account]
+            moves = moves_by_account[account] = position_changes(state, account, own)
+            reasons += check_account(state, self.limits, self.margin_view, account, own,
+                                     moves=moves)
+        reasons += check_desk(state, self.limits, moves_by_account)
+        return reasons
 
     def assess(self, account: str) -> list[Reason]:
         """The post-trade limits the account breaks now, with no new leg (monitoring)."""

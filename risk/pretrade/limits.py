@@ -14,8 +14,10 @@ Binance" (5) beats "account A" (1) beats the desk (0).
 
 Per-leg limits are resolved with every dimension of the leg. Post-trade limits on positions and
 Greeks are held per (account, underlying) and resolved with only those two dimensions; margin
-limits per account with the account alone. A scope that names a venue, strategy or instrument
-therefore never sets a post-trade limit.
+limits per account with the account alone; the desk-wide position limits
+(`max_desk_net_position`, `max_desk_gross_position`, summed over every account) per underlying
+with the underlying alone. A scope that names a venue, strategy or instrument therefore never
+sets a post-trade limit, and a desk-wide limit is set at the desk or underlying scope only.
 
 Every change bumps `version` and empties the resolution cache, so the next check sees it; the
 gate runs on the OMS's one event loop, so there is no lock.
@@ -87,6 +89,8 @@ class Limits:
     duplicate_window_ns: int | None = None
     max_net_position: Decimal | None = None
     max_gross_position: Decimal | None = None
+    max_desk_net_position: Decimal | None = None
+    max_desk_gross_position: Decimal | None = None
     max_net_concentration_bps: int | None = None
     max_gross_concentration_bps: int | None = None
     max_abs_delta: float | None = None
@@ -100,7 +104,8 @@ class Limits:
         return self.scopes.get(name, "")
 
 
-_DECIMAL = ("max_order_qty", "max_order_notional", "max_net_position", "max_gross_position")
+_DECIMAL = ("max_order_qty", "max_order_notional", "max_net_position", "max_gross_position",
+            "max_desk_net_position", "max_desk_gross_position")
 _INT = ("collar_mid_bps", "collar_mark_bps", "collar_amm_bps", "max_reference_age_ns",
         "duplicate_window_ns", "max_net_concentration_bps", "max_gross_concentration_bps")
 _FLOAT = ("max_abs_delta", "max_abs_gamma", "max_abs_vega", "max_margin_utilisation",
@@ -108,6 +113,18 @@ _FLOAT = ("max_abs_delta", "max_abs_gamma", "max_abs_vega", "max_margin_utilisat
 _KINDS: dict[str, str] = {**dict.fromkeys(_DECIMAL, "decimal"), **dict.fromkeys(_INT, "int"),
                           **dict.fromkeys(_FLOAT, "float")}
 LIMIT_NAMES = frozenset(_KINDS)
+# Post-trade limits are held per (account, underlying), per account or per underlying: a scope
+# naming any other dimension could never match them, so setting one there is refused.
+_DIMENSIONS = ("account", "venue", "strategy", "instrument", "underlying")
+_ALLOWED: dict[str, frozenset[str]] = {
+    **dict.fromkeys(("max_net_position", "max_gross_position", "max_net_concentration_bps",
+                     "max_gross_concentration_bps", "max_abs_delta", "max_abs_gamma",
+                     "max_abs_vega"), frozenset({"account", "underlying"})),
+    **dict.fromkeys(("max_margin_utilisation", "min_liquidation_buffer"),
+                    frozenset({"account"})),
+    **dict.fromkeys(("max_desk_net_position", "max_desk_gross_position"),
+                    frozenset({"underlying"})),
+}
 
 
 def _validate(name: str, value: object) -> object:
@@ -142,6 +159,12 @@ class LimitBook:
     def set(self, scope: Scope, **values: object) -> None:
         """Set limits at `scope`; a value of None removes that limit from the scope."""
         checked = {name: _validate(name, value) for name, value in values.items()}
+        named = {dim for dim, part in zip(_DIMENSIONS, scope.key, strict=True) if part}
+        for name in checked:
+            allowed = _ALLOWED.get(name)
+            if allowed is not None and not named <= allowed:
+                raise InvalidLimit(name, f"is set per {' and '.join(sorted(allowed))} only; "
+                                   f"scope {scope} also names {', '.join(sorted(named - allowed))}")
         window = checked.get("duplicate_window_ns")
         if isinstance(window, int) and window > self.max_duplicate_window_ns:
             raise InvalidLimit("duplicate_window_ns", f"must be at most the gate's retention "

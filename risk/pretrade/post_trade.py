@@ -9,29 +9,25 @@ trade back inside it. The pre-trade value is only computed when the post-trade v
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from decimal import Decimal
 
 from risk.pretrade.decision import Reason, ReasonCode
 from risk.pretrade.legs import LegIntent
 from risk.pretrade.limits import LimitBook, Limits
-from risk.pretrade.margin_view import NO_GREEKS, Greeks, MarginView
+from risk.pretrade.margin_view import NO_GREEKS, MarginView
 from risk.pretrade.state import DeskState
 
 _ZERO = Decimal(0)
 _BPS = Decimal(10_000)
 
-# (code, limit name, the Greek it bounds)
-_GREEK_LIMITS: tuple[tuple[ReasonCode, str, Callable[[Greeks], float]], ...] = (
-    (ReasonCode.MAX_DELTA, "max_abs_delta", lambda g: g.delta),
-    (ReasonCode.MAX_GAMMA, "max_abs_gamma", lambda g: g.gamma),
-    (ReasonCode.MAX_VEGA, "max_abs_vega", lambda g: g.vega),
-)
-
-
 def position_changes(state: DeskState, account: str,
                      legs: Sequence[LegIntent]) -> dict[str, tuple[Decimal, Decimal]]:
     """Per underlying: (net change, gross change) if every leg of `account` filled."""
+    if len(legs) == 1:  # the common case, without the summing
+        leg = legs[0]
+        change, old = leg.signed_quantity, state.positions.get((account, leg.instrument), _ZERO)
+        return {leg.underlying: (change, abs(old + change) - abs(old))}
     by_instrument: dict[str, Decimal] = {}
     underlying: dict[str, str] = {}
     for leg in legs:
@@ -46,14 +42,39 @@ def position_changes(state: DeskState, account: str,
     return moves
 
 
+def check_desk(state: DeskState, book: LimitBook,
+               moves_by_account: Mapping[str, Mapping[str, tuple[Decimal, Decimal]]],
+               ) -> list[Reason]:
+    """Desk-wide position limits: every account's moves summed per underlying."""
+    summed: dict[str, tuple[Decimal, Decimal]] = {}
+    for moves in moves_by_account.values():
+        for underlying, (net_change, gross_change) in moves.items():
+            net, gross = summed.get(underlying, (_ZERO, _ZERO))
+            summed[underlying] = (net + net_change, gross + gross_change)
+    reasons: list[Reason] = []
+    for underlying, (net_change, gross_change) in summed.items():
+        limits = book.resolve((None, None, None, None, underlying))
+        if limits.max_desk_net_position is None and limits.max_desk_gross_position is None:
+            continue
+        net, gross = state.desk_net_gross(underlying)
+        _upper(reasons, ReasonCode.MAX_NET_POSITION, limits, "max_desk_net_position",
+               abs(net), abs(net + net_change), None, underlying)
+        _upper(reasons, ReasonCode.MAX_GROSS_POSITION, limits, "max_desk_gross_position",
+               gross, gross + gross_change, None, underlying)
+    return reasons
+
+
 def check_account(state: DeskState, book: LimitBook, view: MarginView, account: str,
-                  legs: Sequence[LegIntent], *, every_underlying: bool = False) -> list[Reason]:
+                  legs: Sequence[LegIntent], *, every_underlying: bool = False,
+                  moves: dict[str, tuple[Decimal, Decimal]] | None = None) -> list[Reason]:
     """Every post-trade limit of one account that `legs` (all of that account) would break.
 
     Only the underlyings the legs touch are checked, unless `every_underlying` (monitoring).
+    `moves` are the legs' `position_changes`, when the caller has them already.
     """
     reasons: list[Reason] = []
-    moves = position_changes(state, account, legs)
+    if moves is None:
+        moves = position_changes(state, account, legs)
     if every_underlying:
         for underlying in sorted(state.underlyings_of.get(account, set()) - moves.keys()):
             moves[underlying] = (_ZERO, _ZERO)
@@ -62,10 +83,12 @@ def check_account(state: DeskState, book: LimitBook, view: MarginView, account: 
     for underlying, (net_change, gross_change) in moves.items():
         limits = book.resolve((account, None, None, None, underlying))
         net, gross = state.net_gross(account, underlying)
-        _upper(reasons, ReasonCode.MAX_NET_POSITION, limits, "max_net_position",
-               abs(net), abs(net + net_change), account, underlying)
-        _upper(reasons, ReasonCode.MAX_GROSS_POSITION, limits, "max_gross_position",
-               gross, gross + gross_change, account, underlying)
+        if limits.max_net_position is not None:
+            _upper(reasons, ReasonCode.MAX_NET_POSITION, limits, "max_net_position",
+                   abs(net), abs(net + net_change), account, underlying)
+        if limits.max_gross_position is not None:
+            _upper(reasons, ReasonCode.MAX_GROSS_POSITION, limits, "max_gross_position",
+                   gross, gross + gross_change, account, underlying)
         if limits.max_net_concentration_bps is not None \
                 or limits.max_gross_concentration_bps is not None:
             concentration_limited.append((underlying, limits))
@@ -81,7 +104,7 @@ def check_account(state: DeskState, book: LimitBook, view: MarginView, account: 
 
 
 def _upper(reasons: list[Reason], code: ReasonCode, limits: Limits, name: str,
-           before: Decimal | float, after: Decimal | float, account: str,
+           before: Decimal | float, after: Decimal | float, account: str | None,
            underlying: str | None) -> None:
     limit = getattr(limits, name)
     if limit is not None and after > limit and not after < before:
@@ -135,10 +158,12 @@ def _greeks(view: MarginView, account: str, legs: Sequence[LegIntent],
     except Exception as failure:  # fail closed: whatever went wrong, we do not trade blind
         return [_unavailable(account, failure)]
     for underlying, limits in limited:
-        after = before[underlying] + changes.get(underlying, NO_GREEKS)
-        for code, name, greek in _GREEK_LIMITS:
-            _upper(reasons, code, limits, name, abs(greek(before[underlying])),
-                   abs(greek(after)), account, underlying)
+        held, change = before[underlying], changes.get(underlying, NO_GREEKS)
+        for code, name, pre, post in (
+                (ReasonCode.MAX_DELTA, "max_abs_delta", held.delta, held.delta + change.delta),
+                (ReasonCode.MAX_GAMMA, "max_abs_gamma", held.gamma, held.gamma + change.gamma),
+                (ReasonCode.MAX_VEGA, "max_abs_vega", held.vega, held.vega + change.vega)):
+            _upper(reasons, code, limits, name, abs(pre), abs(post), account, underlying)
     return reasons
 
 

@@ -30,6 +30,7 @@ class DeskState:
         # (account, underlying) -> [net, gross], in underlying units
         self.exposure: dict[tuple[str, str], list[Decimal]] = {}
         self.underlyings_of: dict[str, set[str]] = {}  # account -> underlyings it holds
+        self.desk_exposure: dict[str, list[Decimal]] = {}  # underlying -> [net, gross], all
         self.underlying_prices: dict[str, Decimal] = {}
         self._gross_notional: dict[str, Decimal | None] = {}  # account -> cached total
         # (venue, instrument) -> kind -> (price, observed_ns)
@@ -74,11 +75,19 @@ class DeskState:
         net_gross = self.exposure.setdefault((account, underlying), [_ZERO, _ZERO])
         net_gross[0] += quantity - old
         net_gross[1] += abs(quantity) - abs(old)
+        desk = self.desk_exposure.setdefault(underlying, [_ZERO, _ZERO])
+        desk[0] += quantity - old
+        desk[1] += abs(quantity) - abs(old)
         self.underlyings_of.setdefault(account, set()).add(underlying)
         self._gross_notional.pop(account, None)
 
     def position(self, account: str, instrument: str) -> Decimal:
         return self.positions.get((account, instrument), _ZERO)
+
+    def desk_net_gross(self, underlying: str) -> tuple[Decimal, Decimal]:
+        """Net and gross on one underlying summed over every account."""
+        net_gross = self.desk_exposure.get(underlying)
+        return (net_gross[0], net_gross[1]) if net_gross is not None else (_ZERO, _ZERO)
 
     def net_gross(self, account: str, underlying: str) -> tuple[Decimal, Decimal]:
         net_gross = self.exposure.get((account, underlying))

@@ -45,11 +45,21 @@ def test_scope_naming_another_value_does_not_match() -> None:
     assert book.resolve(KEY).max_order_qty is None
 
 
-def test_post_trade_limits_ignore_venue_strategy_and_instrument_scopes() -> None:
+@pytest.mark.parametrize(("scope", "name"), [
+    (Scope(venue="binance", underlying="BTC"), "max_net_position"),
+    (Scope(strategy="basis"), "max_abs_delta"),
+    (Scope(instrument="BTC-PERP"), "max_gross_concentration_bps"),
+    (Scope(underlying="BTC"), "max_margin_utilisation"),
+    (Scope(account="acct-a"), "max_desk_net_position"),
+])
+def test_post_trade_limit_at_a_scope_that_can_never_match_is_refused(
+        scope: Scope, name: str) -> None:
     book = LimitBook()
-    book.set(Scope(venue="binance", underlying="BTC"), max_net_position=Decimal("1"))
-    book.set(Scope(account="acct-a", underlying="BTC"), max_net_position=Decimal("7"))
-    assert book.resolve(("acct-a", None, None, None, "BTC")).max_net_position == 7
+    with pytest.raises(InvalidLimit, match="only") as raised:
+        value = Decimal("1") if "position" in name else 1 if name.endswith("_bps") else 1.0
+        book.set(scope, **{name: value})
+    assert raised.value.field == name
+    assert book.rules() == {}
 
 
 def test_setting_none_removes_a_limit_and_clear_removes_a_scope() -> None:

@@ -158,3 +158,26 @@ def test_assess_reports_nothing_when_within_limits(world: World) -> None:
     world.gate.limits.set(BTC, max_net_position=Decimal("1"), max_abs_delta=1.0)
     world.gate.limits.set(DESK, max_margin_utilisation=0.5)
     assert world.gate.assess("acct-a") == []
+
+
+def test_desk_position_limit_sums_every_account(world: World) -> None:
+    world.set_position("acct-b", "BTC-PERP", Decimal("4"))
+    world.gate.limits.set(BTC, max_desk_net_position=Decimal("6"),
+                          max_desk_gross_position=Decimal("10"))
+    assert world.gate.check([world.leg(quantity="2")]).accepted  # 4 + 2 = 6
+    decision = world.gate.check([world.leg(quantity="2.001")])
+    assert decision.codes == {ReasonCode.MAX_NET_POSITION}
+    reason = decision.reasons[0]
+    assert (reason.limit_name, reason.account, reason.underlying, reason.observed) == (
+        "max_desk_net_position", None, "BTC", "6.001")
+    # a short in the other account nets the desk but adds to its gross: 4 + 6.001 > 10
+    assert world.gate.check([world.leg(side=Side.SELL, quantity="6.001")]).codes == {
+        ReasonCode.MAX_GROSS_POSITION}
+
+
+def test_desk_limit_nets_a_group_across_accounts(world: World) -> None:
+    world.gate.limits.set(BTC, max_desk_net_position=Decimal("1"))
+    buy_a = world.leg(quantity="5", group_id="g")
+    sell_b = world.leg("BTC/USDT", side=Side.SELL, quantity="5", account="acct-b", group_id="g")
+    assert world.gate.check([buy_a]).codes == {ReasonCode.MAX_NET_POSITION}
+    assert world.gate.check([buy_a, sell_b]).accepted
