@@ -189,10 +189,9 @@ class PreTradeGate:
                 price = leg.limit_price if leg.limit_price is not None else (
                     leg.notional / leg.quantity)
             reference = references.get(kind)
-            scope = limits.scope_of(name)
             if reference is None:
                 reasons.append(_leg(ReasonCode.NO_REFERENCE_PRICE, name, str(collar_bps),
-                                    f"no {kind.value} price", leg, scope))
+                                    f"no {kind.value} price", leg, limits.scope_of(name)))
                 continue
             ref_price, observed_ns = reference
             max_age = limits.max_reference_age_ns
@@ -206,7 +205,7 @@ class PreTradeGate:
                 off_bps = abs(price - ref_price) * _BPS / ref_price
                 reasons.append(_leg(ReasonCode.PRICE_COLLAR, name, str(collar_bps),
                                     f"{off_bps:.2f} bps from {kind.value} {ref_price}", leg,
-                                    scope))
+                                    limits.scope_of(name)))
 
     def _duplicates(self, leg: LegIntent, limits: Limits, now: int, group_ids: set[str],
                     group_prints: set[Fingerprint], reasons: list[Reason]) -> None:

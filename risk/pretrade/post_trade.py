@@ -124,24 +124,26 @@ def _concentration(state: DeskState, account: str, moves: Mapping[str, tuple[Dec
             if u not in prices and state.net_gross(account, u)[1])})
         return [Reason(ReasonCode.NO_REFERENCE_PRICE, "underlying_price", "required",
                        "no price", account=account, underlying=u) for u in missing]
-    total_after = total_before + sum(
-        (gross_change * prices[u] for u, (_, gross_change) in moves.items()), _ZERO)
+    total_after = total_before
+    for underlying, (_, gross_change) in moves.items():
+        total_after += gross_change * prices[underlying]
+    if total_after == 0:
+        return []
     reasons: list[Reason] = []
     for underlying, limits in limited:
         net, gross = state.net_gross(account, underlying)
         net_change, gross_change = moves[underlying]
         price = prices[underlying]
-        for code, name, before, after in (
-                (ReasonCode.MAX_NET_CONCENTRATION, "max_net_concentration_bps",
-                 abs(net) * price, abs(net + net_change) * price),
-                (ReasonCode.MAX_GROSS_CONCENTRATION, "max_gross_concentration_bps",
-                 gross * price, (gross + gross_change) * price)):
+        for code, name, held, change in (
+                (ReasonCode.MAX_NET_CONCENTRATION, "max_net_concentration_bps", net, net_change),
+                (ReasonCode.MAX_GROSS_CONCENTRATION, "max_gross_concentration_bps", gross,
+                 gross_change)):
             limit = getattr(limits, name)
-            # after/total > limit/10000, without dividing on the accept path
-            if limit is None or total_after == 0 or after * _BPS <= limit * total_after:
+            # after / total > limit / 10000, without dividing on the accept path
+            if limit is None or abs(held + change) * price * _BPS <= limit * total_after:
                 continue
-            after_bps = after * _BPS / total_after
-            before_bps = before * _BPS / total_before if total_before else _ZERO
+            after_bps = abs(held + change) * price * _BPS / total_after
+            before_bps = abs(held) * price * _BPS / total_before if total_before else _ZERO
             if not after_bps < before_bps:
                 reasons.append(Reason(code, name, str(limit), f"{after_bps:.2f}",
                                       limits.scope_of(name), account=account,
