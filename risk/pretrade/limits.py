@@ -16,8 +16,9 @@ Per-leg limits are resolved with every dimension of the leg. Post-trade limits o
 Greeks are held per (account, underlying) and resolved with only those two dimensions; margin
 limits per account with the account alone; the desk-wide position limits
 (`max_desk_net_position`, `max_desk_gross_position`, summed over every account) per underlying
-with the underlying alone. A scope that names a venue, strategy or instrument therefore never
-sets a post-trade limit, and a desk-wide limit is set at the desk or underlying scope only.
+with the underlying alone. Setting a post-trade limit at a scope that could never match it
+(a position limit on a venue, a margin limit on an underlying, a desk-wide limit on an account)
+raises `InvalidLimit` instead of being silently ignored.
 
 Every change bumps `version` and empties the resolution cache, so the next check sees it; the
 gate runs on the OMS's one event loop, so there is no lock.
