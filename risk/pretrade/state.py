@@ -97,9 +97,17 @@ class DeskState:
 
     def set_reference(self, venue: str, instrument: str, kind: ReferenceKind, price: Decimal,
                       observed_ns: int | None = None) -> None:
-        """A reference price for collars; `observed_ns` on the gate's clock (default: now)."""
+        """A reference price for collars; `observed_ns` on the gate's clock (default: now).
+
+        A stamp from the future of that clock is refused: it is another clock's time (UTC
+        into a monotonic gate, say), and would make a stale price look fresh forever.
+        """
         _require_price("price", price)
-        stamp = self._clock.now_ns() if observed_ns is None else observed_ns
+        now = self._clock.now_ns()
+        if observed_ns is not None and observed_ns > now:
+            raise InvalidState("observed_ns", f"{observed_ns} is after the gate's clock ({now}); "
+                               "stamp references on the gate's clock")
+        stamp = now if observed_ns is None else observed_ns
         self.references.setdefault((venue, instrument), {})[ReferenceKind(kind)] = (price, stamp)
 
     def set_underlying_price(self, underlying: str, price: Decimal) -> None:

@@ -9,7 +9,14 @@ import pytest
 from pretrade_support import World
 
 import risk.pretrade
-from risk.pretrade import InvalidLeg, InvalidState, RestingOrder, Side, VenueFilter
+from risk.pretrade import (
+    InvalidLeg,
+    InvalidState,
+    ReferenceKind,
+    RestingOrder,
+    Side,
+    VenueFilter,
+)
 
 
 @pytest.mark.parametrize(("field", "value", "rule"), [
@@ -49,6 +56,9 @@ def test_state_updates_refuse_bad_values() -> None:
         world.gate.state.set_position("acct-a", "BTC-PERP", "ETH", Decimal("1"))
     with pytest.raises(InvalidState, match="not resting"):
         world.gate.state.remove_resting("nope")
+    with pytest.raises(InvalidState, match="gate's clock"):
+        world.gate.state.set_reference("binance", "BTC-PERP", ReferenceKind.MID,
+                                       Decimal("60000"), observed_ns=world.clock.now + 1)
 
 
 def test_net_and_gross_aggregates_follow_position_updates() -> None:
