@@ -26,6 +26,7 @@ from __future__ import annotations
 import time
 from collections import deque
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from contextlib import suppress
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -178,15 +179,18 @@ def decode_calls(to: str, value: int, data: bytes, operation: int,
 
 def safe_tx_context(chain_id: int, safe: str, tx: Any, multisend: str | None = None,
                     abis: Iterable[Mapping[str, Any]] = ()) -> dict[str, Any]:
-    """The context documented in `SigningRequest` for a `chain.wallet.SafeTx`."""
-    return {
+    """The context documented in `SigningRequest` for a `chain.wallet.SafeTx`. Calldata that
+    does not decode gets no `calls`: a policy decodes it again and refuses it by rule."""
+    context: dict[str, Any] = {
         "safe": Web3.to_checksum_address(safe), "chain_id": chain_id,
         "to": Web3.to_checksum_address(tx.to), "value": tx.value, "data": "0x" + tx.data.hex(),
         "operation": tx.operation, "nonce": tx.nonce, "safe_tx_gas": tx.safe_tx_gas,
         "base_gas": tx.base_gas, "gas_price": tx.gas_price, "gas_token": tx.gas_token,
         "refund_receiver": tx.refund_receiver,
-        "calls": decode_calls(tx.to, tx.value, tx.data, tx.operation, multisend, abis),
     }
+    with suppress(CalldataUndecodable):
+        context["calls"] = decode_calls(tx.to, tx.value, tx.data, tx.operation, multisend, abis)
+    return context
 
 
 def safe_tx_request(request_id: str, chain_id: int, safe: str, tx: Any,

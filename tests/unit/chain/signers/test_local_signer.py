@@ -115,7 +115,7 @@ def test_keystore_when_password_wrong_or_unset_then_typed_error_naming_the_varia
                                              iterations=1000, environ={"PW": "right"})
     with pytest.raises(KeystoreError, match="wrong password in PW") as wrong:
         LocalKeySigner.from_keystore(path, "PW", "alice", environ={"PW": "hunter2-guess"})
-    with pytest.raises(KeystoreError, match="environment variable PW .* not set"):
+    with pytest.raises(KeystoreError, match=r"environment variable PW .* not set"):
         LocalKeySigner.from_keystore(path, "PW", "alice", environ={})
     assert "right" not in str(wrong.value) and "hunter2" not in str(wrong.value)
     with pytest.raises(KeystoreError, match="cannot be read"):
