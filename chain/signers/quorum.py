@@ -57,7 +57,8 @@ class OwnerOutcome:
 
 @dataclass(frozen=True, slots=True)
 class QuorumResult:
-    """The Safe `signatures` bytes and every owner's outcome."""
+    """The Safe `signatures` bytes (exactly k owners, `used`) and every owner's outcome. More
+    than k may show `signed` when several answered at the same moment; only k are used."""
 
     signatures: bytes
     used: tuple[SafeSignature, ...]
@@ -148,8 +149,8 @@ class Quorum:
                 for task in done:
                     outcome, signature = task.result()
                     outcomes[outcome.owner] = outcome
-                    if signature is not None:
-                        used.append(signature)
+                    if signature is not None and len(used) < self.threshold:
+                        used.append(signature)  # owners done in the same round beyond k: unused
         finally:
             for task in pending:
                 task.cancel()

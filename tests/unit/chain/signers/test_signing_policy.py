@@ -37,6 +37,7 @@ from chain.signers import (
     RateLimit,
     RequestKind,
     RequireApprovals,
+    SigningPolicy,
     SigningRefused,
     SigningRequest,
     decode_calls,
@@ -53,7 +54,7 @@ RULES = GuardRules(
 POLICY = GuardPolicy(RULES)
 
 
-def _refused_rule(request: SigningRequest, policy: GuardPolicy = POLICY) -> str:
+def _refused_rule(request: SigningRequest, policy: SigningPolicy = POLICY) -> str:
     with pytest.raises(SigningRefused) as refused:
         policy.review("alice", request)
     assert refused.value.signer == "alice"
@@ -184,9 +185,9 @@ def test_rate_limit_when_window_full_then_refused_until_it_slides() -> None:
 def test_all_of_when_second_policy_refuses_then_its_rule_is_reported() -> None:
     request = request_for(TOKEN, erc20("transfer", RECIPIENT, 1))
     zero = RateLimit(0, window_s=1)
-    assert _refused_rule(request, AllOf(POLICY, zero)) == "rate_limit"  # type: ignore[arg-type]
+    assert _refused_rule(request, AllOf(POLICY, zero)) == "rate_limit"
     assert _refused_rule(batch_request((CALL, FOREIGN, 0, b"\x01\x02\x03\x04")),
-                         AllOf(POLICY, zero)) == "target_allowed"  # type: ignore[arg-type]
+                         AllOf(POLICY, zero)) == "target_allowed"
 
 
 def test_require_approvals_when_predicate_given_then_only_selected_requests_need_them() -> None:
