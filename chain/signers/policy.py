@@ -28,6 +28,7 @@ from collections import deque
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from contextlib import suppress
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any, Protocol
 
 from eth_abi.abi import decode as abi_decode
@@ -82,6 +83,12 @@ SELECTOR_TRANSFER_FROM = selector_of("transferFrom(address,address,uint256)")
 SELECTOR_MULTISEND = selector_of("multiSend(bytes)")
 
 
+@lru_cache(maxsize=4096)
+def _checksum(value: str) -> ChecksumAddress:
+    # Checksumming is a keccak per call and a review checksums each address several times.
+    return Web3.to_checksum_address(value)
+
+
 class CalldataUndecodable(ValueError):
     """Calldata with a known selector whose arguments do not decode."""
 
@@ -113,7 +120,7 @@ def _plain(value: Any) -> Any:
     if isinstance(value, bytes):
         return "0x" + value.hex()
     if isinstance(value, str) and Web3.is_address(value):
-        return Web3.to_checksum_address(value)
+        return _checksum(value)
     if isinstance(value, list | tuple):
         return [_plain(v) for v in value]
     return value
@@ -122,7 +129,7 @@ def _plain(value: Any) -> Any:
 def _decode_one(target: str, value: int, operation: int, data: bytes,
                 table: Mapping[str, Mapping[str, Any]]) -> dict[str, Any]:
     selector = "0x" + data[:4].hex() if data else NATIVE_TRANSFER
-    call: dict[str, Any] = {"target": Web3.to_checksum_address(target), "value": value,
+    call: dict[str, Any] = {"target": _checksum(target), "value": value,
                             "operation": operation, "selector": selector,
                             "function": None, "args": {}}
     entry = table.get(selector)
@@ -166,9 +173,13 @@ def decode_calls(to: str, value: int, data: bytes, operation: int,
     calls; anything else is one call. Each call is a dict with `target`, `value`, `operation`,
     `selector` (`"0x"` for empty data), `function` (None when unknown) and `args` (by name).
     """
-    table = _selector_table(abis)
+    return _decode_calls(to, value, data, operation, multisend, _selector_table(abis))
+
+
+def _decode_calls(to: str, value: int, data: bytes, operation: int, multisend: str | None,
+                  table: Mapping[str, Mapping[str, Any]]) -> list[dict[str, Any]]:
     is_batch = (operation == DELEGATECALL and multisend is not None
-                and Web3.to_checksum_address(to) == Web3.to_checksum_address(multisend)
+                and _checksum(to) == _checksum(multisend)
                 and data[:4].hex() == SELECTOR_MULTISEND[2:])
     if not is_batch:
         return [_decode_one(to, value, operation, data, table)]
@@ -287,7 +298,7 @@ def _parse_context(context: Mapping[str, Any]) -> _SafeTxView:
         raw = context.get(key, default)
         if not isinstance(raw, str) or not Web3.is_address(raw):
             raise ValueError(f"{key} must be an address, got {raw!r}")
-        return Web3.to_checksum_address(raw)
+        return _checksum(raw)
 
     data = context.get("data")
     if not isinstance(data, str) or not data.startswith("0x"):
@@ -319,7 +330,7 @@ def _shape(calls: Any) -> list[tuple[str, str]]:
     for call in calls:
         if not isinstance(call, Mapping):
             raise ValueError("each call must be an object")
-        shape.append((Web3.to_checksum_address(str(call.get("target"))),
+        shape.append((_checksum(str(call.get("target"))),
                       str(call.get("selector", "")).lower()))
     return shape
 
@@ -330,6 +341,7 @@ class GuardPolicy:
     def __init__(self, rules: GuardRules) -> None:
         self.rules = rules
         self._c = _compile(rules)
+        self._selectors = _selector_table(rules.abis)
 
     def __repr__(self) -> str:
         return f"GuardPolicy({self.rules!r})"
@@ -380,8 +392,8 @@ class GuardPolicy:
 
     def _decode(self, signer: str, view: _SafeTxView, claimed: Any) -> list[dict[str, Any]]:
         try:
-            calls = decode_calls(view.to, view.value, view.data, view.operation,
-                                 self._c.multisend, self.rules.abis)
+            calls = _decode_calls(view.to, view.value, view.data, view.operation,
+                                  self._c.multisend, self._selectors)
         except CalldataUndecodable as bad:
             raise SigningRefused(signer, RULE_UNDECODABLE_CALLDATA, str(bad)) from None
         if claimed is not None:
@@ -403,7 +415,7 @@ class GuardPolicy:
         args: Mapping[str, Any] = call["args"]
         named = [target, *(v for v in args.values() if isinstance(v, str) and Web3.is_address(v))]
         for address in named:
-            if Web3.to_checksum_address(address) in self._c.blocked:
+            if _checksum(address) in self._c.blocked:
                 raise SigningRefused(signer, RULE_BLOCKED_ADDRESS, f"{address} is blocked")
         if call["operation"] != CALL:
             raise SigningRefused(signer, RULE_DELEGATECALL_TARGET,
