@@ -35,6 +35,7 @@ from eth_abi.abi import decode as abi_decode
 from eth_typing import ChecksumAddress
 from web3 import Web3
 
+from chain.errors import TerminalChainError
 from chain.signers.base import RequestKind, SigningPolicy, SigningRefused, SigningRequest
 
 RULE_MESSAGE_KIND = "message_kind"
@@ -89,7 +90,11 @@ def _checksum(value: str) -> ChecksumAddress:
     return Web3.to_checksum_address(value)
 
 
-class CalldataUndecodable(ValueError):
+class SignerConfigError(TerminalChainError, ValueError):
+    """A signer, policy or service was configured with values it cannot work with."""
+
+
+class CalldataUndecodable(TerminalChainError, ValueError):
     """Calldata with a known selector whose arguments do not decode."""
 
 
@@ -232,7 +237,9 @@ class GuardRules:
     `token_caps` is the most of each token (base units) one transaction may transfer or
     approve, summed over its calls (a token without a cap may not move); `max_value` is the
     most wei a transaction may send; `multisend` is the only `delegatecall` target; `blocked`
-    addresses may appear nowhere. `safes`/`chain_ids`, when given, limit which wallets sign.
+    addresses may appear nowhere, nor any address for which `screen` (e.g. the compliance
+    module's sanctions check, injected by the caller) answers True. `safes`/`chain_ids`, when
+    given, limit which wallets sign; `abis` name the functions of other targets.
     """
 
     allowed_calls: Mapping[str, Iterable[str]] = field(default_factory=dict)
@@ -246,6 +253,7 @@ class GuardRules:
     chain_ids: Iterable[int] | None = None
     allow_messages: bool = False
     abis: Sequence[Mapping[str, Any]] = ()
+    screen: Callable[[ChecksumAddress], bool] | None = None
 
 
 @dataclass(frozen=True)
@@ -414,8 +422,9 @@ class GuardPolicy:
         selector: str = call["selector"]
         args: Mapping[str, Any] = call["args"]
         named = [target, *(v for v in args.values() if isinstance(v, str) and Web3.is_address(v))]
-        for address in named:
-            if _checksum(address) in self._c.blocked:
+        screen = self.rules.screen
+        for address in map(_checksum, named):
+            if address in self._c.blocked or (screen is not None and screen(address)):
                 raise SigningRefused(signer, RULE_BLOCKED_ADDRESS, f"{address} is blocked")
         if call["operation"] != CALL:
             raise SigningRefused(signer, RULE_DELEGATECALL_TARGET,
@@ -470,7 +479,8 @@ class RateLimit:
     def __init__(self, max_signatures: int, window_s: float,
                  clock: Callable[[], float] = time.monotonic) -> None:
         if max_signatures < 0 or window_s <= 0:
-            raise ValueError("max_signatures must be >= 0 and window_s > 0")
+            raise SignerConfigError(f"RateLimit: max_signatures must be >= 0 and window_s > 0, "
+                                    f"got {max_signatures} and {window_s}")
         self.max_signatures = max_signatures
         self.window_s = window_s
         self._clock = clock
@@ -517,7 +527,7 @@ class RequireApprovals:
     def __init__(self, count: int,
                  when: Callable[[SigningRequest], bool] | None = None) -> None:
         if count < 1:
-            raise ValueError("count must be at least 1")
+            raise SignerConfigError(f"RequireApprovals: count must be at least 1, got {count}")
         self.count = count
         self._when = when
 

@@ -29,6 +29,7 @@ from chain.signers.base import (
     SigningRefused,
     SigningRequest,
 )
+from chain.signers.policy import SignerConfigError
 
 log = logging.getLogger("chain.signers")
 
@@ -119,11 +120,12 @@ class Quorum:
                  check_contract: ContractCheck | None = None) -> None:
         owners = [s.address for s in signers]
         if len(set(owners)) != len(owners):
-            raise ValueError(f"each owner may appear once, got {owners}")
+            raise SignerConfigError(f"Quorum: each owner may appear once, got {owners}")
         if not 1 <= threshold <= len(signers):
-            raise ValueError(f"threshold must be between 1 and {len(signers)}, got {threshold}")
+            raise SignerConfigError(f"Quorum: threshold must be between 1 and {len(signers)}, "
+                                    f"got {threshold}")
         if timeout_s <= 0:
-            raise ValueError("timeout_s must be positive")
+            raise SignerConfigError(f"Quorum: timeout_s must be positive, got {timeout_s}")
         self.signers = tuple(signers)
         self.threshold = threshold
         self.timeout_s = timeout_s

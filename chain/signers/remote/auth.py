@@ -18,12 +18,14 @@ import hashlib
 import hmac
 from collections.abc import Mapping
 
+from chain.errors import TerminalChainError
+
 KEY_HEADER = "X-Crossbook-Key"
 TIMESTAMP_HEADER = "X-Crossbook-Timestamp"
 SIGNATURE_HEADER = "X-Crossbook-Signature"
 
 
-class AuthFailed(Exception):
+class AuthFailed(TerminalChainError):
     """The request's credentials are missing, stale or wrong (`reason` says which)."""
 
     def __init__(self, reason: str) -> None:

@@ -22,6 +22,7 @@ from typing import Any
 from eth_typing import ChecksumAddress
 from web3 import Web3
 
+from chain.errors import TerminalChainError
 from chain.signers.base import RequestKind, SafeSignature, SignatureKind, SigningRequest
 
 
@@ -62,7 +63,7 @@ TRANSITIONS: dict[tuple[RequestStatus, RequestEvent], RequestStatus] = {
 FINAL = frozenset({S.SIGNED, S.REJECTED, S.EXPIRED})
 
 
-class InvalidTransition(RuntimeError):
+class InvalidTransition(TerminalChainError):
     """An event that the lifecycle does not allow in the record's status."""
 
 

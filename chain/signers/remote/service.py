@@ -27,8 +27,9 @@ from typing import Any
 
 from aiohttp import web
 
+from chain.errors import TerminalChainError
 from chain.signers.base import AllowAll, Signer, SigningPolicy, SigningRefused, SigningRequest
-from chain.signers.policy import ApprovalRule, NoApprovals
+from chain.signers.policy import ApprovalRule, NoApprovals, SignerConfigError
 from chain.signers.remote.auth import AuthFailed, verify
 from chain.signers.remote.lifecycle import (
     FINAL,
@@ -46,7 +47,7 @@ RULE_APPROVER_REJECTED = "approver_rejected"
 _MAX_WAIT_S = 30.0
 
 
-class ServiceRefusal(Exception):
+class ServiceRefusal(TerminalChainError):
     """A call the service answers with an HTTP error: `status`, a code and a detail."""
 
     def __init__(self, status: int, code: str, detail: str) -> None:
@@ -66,7 +67,8 @@ class SigningService:
                  max_skew_s: float = 30.0) -> None:
         overlap = set(clients) & set(approvers or {})
         if overlap:
-            raise ValueError(f"key ids {sorted(overlap)} cannot be both client and approver")
+            raise SignerConfigError(f"SigningService: key ids {sorted(overlap)} cannot be both "
+                                    f"client and approver")
         self.signer = signer
         self._clients = dict(clients)
         self._approvers = dict(approvers or {})

@@ -107,6 +107,15 @@ def test_review_when_batch_breaks_a_rule_inside_then_refused_naming_it() -> None
     assert _refused_rule(value_spread) == "max_value"
 
 
+def test_review_when_screen_flags_an_address_then_refused_as_blocked() -> None:
+    flagged = {RECIPIENT}
+    screened = GuardPolicy(dataclasses.replace(RULES, screen=lambda a: a in flagged))
+    request = request_for(TOKEN, erc20("transfer", RECIPIENT, 1))
+    assert _refused_rule(request, screened) == "blocked_address"
+    flagged.clear()
+    screened.review("alice", request)
+
+
 def test_review_when_context_does_not_hash_to_digest_then_refused() -> None:
     honest = request_for(TOKEN, erc20("transfer", RECIPIENT, 1))
     harmful = request_for(TOKEN, erc20("transfer", FOREIGN, 10**9))
