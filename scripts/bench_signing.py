@@ -39,7 +39,7 @@ from chain.signers import (
     safe_tx_request,
     serving,
 )
-from chain.signers.policy import selector_of
+from chain.signers.calldata import selector_of
 from chain.wallet import DELEGATECALL, SafeTx
 
 _LOCAL_ROUNDS = 2000

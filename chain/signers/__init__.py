@@ -10,6 +10,12 @@ from chain.signers.base import (
     SigningRefused,
     SigningRequest,
 )
+from chain.signers.calldata import (
+    CalldataUndecodable,
+    decode_calls,
+    safe_tx_context,
+    safe_tx_request,
+)
 from chain.signers.local import KeystoreError, LocalKeySigner
 from chain.signers.policy import (
     AllOf,
@@ -20,9 +26,6 @@ from chain.signers.policy import (
     RateLimit,
     RequireApprovals,
     SignerConfigError,
-    decode_calls,
-    safe_tx_context,
-    safe_tx_request,
 )
 from chain.signers.quorum import (
     Outcome,
@@ -47,6 +50,7 @@ __all__ = [
     "AllowAll",
     "ApprovalRule",
     "Approver",
+    "CalldataUndecodable",
     "GuardPolicy",
     "GuardRules",
     "KeystoreError",

@@ -26,17 +26,26 @@ from __future__ import annotations
 import time
 from collections import deque
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from contextlib import suppress
 from dataclasses import dataclass, field
-from functools import lru_cache
 from typing import Any, Protocol
 
-from eth_abi.abi import decode as abi_decode
 from eth_typing import ChecksumAddress
 from web3 import Web3
 
 from chain.errors import TerminalChainError
 from chain.signers.base import RequestKind, SigningPolicy, SigningRefused, SigningRequest
+from chain.signers.calldata import (
+    CALL,
+    DELEGATECALL,
+    NATIVE_TRANSFER,
+    SELECTOR_APPROVE,
+    SELECTOR_TRANSFER,
+    SELECTOR_TRANSFER_FROM,
+    CalldataUndecodable,
+    checksum_address,
+    decode_calls_with,
+    selector_table,
+)
 
 RULE_MESSAGE_KIND = "message_kind"
 RULE_CONTEXT_MALFORMED = "context_malformed"
@@ -55,168 +64,8 @@ RULE_MAX_VALUE = "max_value"
 RULE_BLOCKED_ADDRESS = "blocked_address"
 RULE_RATE_LIMIT = "rate_limit"
 
-CALL, DELEGATECALL = 0, 1
-NATIVE_TRANSFER = "0x"  # the "selector" of a call with empty data: a plain value transfer
-
-_ERC20_ABI: list[dict[str, Any]] = [
-    {"type": "function", "name": "transfer",
-     "inputs": [{"name": "to", "type": "address"}, {"name": "amount", "type": "uint256"}]},
-    {"type": "function", "name": "approve",
-     "inputs": [{"name": "spender", "type": "address"}, {"name": "amount", "type": "uint256"}]},
-    {"type": "function", "name": "transferFrom",
-     "inputs": [{"name": "from", "type": "address"}, {"name": "to", "type": "address"},
-                {"name": "amount", "type": "uint256"}]},
-]
-_MULTISEND_ABI: dict[str, Any] = {
-    "type": "function", "name": "multiSend",
-    "inputs": [{"name": "transactions", "type": "bytes"}],
-}
-
-
-def selector_of(signature: str) -> str:
-    """The 4-byte selector of a function signature such as `transfer(address,uint256)`."""
-    return "0x" + Web3.keccak(text=signature)[:4].hex()
-
-
-SELECTOR_TRANSFER = selector_of("transfer(address,uint256)")
-SELECTOR_APPROVE = selector_of("approve(address,uint256)")
-SELECTOR_TRANSFER_FROM = selector_of("transferFrom(address,address,uint256)")
-SELECTOR_MULTISEND = selector_of("multiSend(bytes)")
-
-
-@lru_cache(maxsize=4096)
-def _checksum(value: str) -> ChecksumAddress:
-    # Checksumming is a keccak per call and a review checksums each address several times.
-    return Web3.to_checksum_address(value)
-
-
 class SignerConfigError(TerminalChainError, ValueError):
     """A signer, policy or service was configured with values it cannot work with."""
-
-
-class CalldataUndecodable(TerminalChainError, ValueError):
-    """Calldata with a known selector whose arguments do not decode."""
-
-
-# ---------------------------------------------------------------------------------------------
-# Decoding: the `calls` of a SigningRequest context
-# ---------------------------------------------------------------------------------------------
-
-
-def _selector_table(abis: Iterable[Mapping[str, Any]]) -> dict[str, Mapping[str, Any]]:
-    table: dict[str, Mapping[str, Any]] = {}
-    for entry in [*abis, *_ERC20_ABI, _MULTISEND_ABI]:  # ours win: the rules read their names
-        if entry.get("type") == "function":
-            types = ",".join(_abi_type(i) for i in entry.get("inputs", []))
-            table[selector_of(f"{entry['name']}({types})")] = entry
-    return table
-
-
-def _abi_type(component: Mapping[str, Any]) -> str:
-    kind: str = component["type"]
-    if kind.startswith("tuple"):
-        inner = ",".join(_abi_type(c) for c in component["components"])
-        return f"({inner}){kind[5:]}"
-    return kind
-
-
-def _plain(value: Any) -> Any:
-    """A JSON-safe form of a decoded ABI value: addresses checksummed, bytes as 0x-hex."""
-    if isinstance(value, bytes):
-        return "0x" + value.hex()
-    if isinstance(value, str) and Web3.is_address(value):
-        return _checksum(value)
-    if isinstance(value, list | tuple):
-        return [_plain(v) for v in value]
-    return value
-
-
-def _decode_one(target: str, value: int, operation: int, data: bytes,
-                table: Mapping[str, Mapping[str, Any]]) -> dict[str, Any]:
-    selector = "0x" + data[:4].hex() if data else NATIVE_TRANSFER
-    call: dict[str, Any] = {"target": _checksum(target), "value": value,
-                            "operation": operation, "selector": selector,
-                            "function": None, "args": {}}
-    entry = table.get(selector)
-    if entry is None:
-        return call
-    inputs = entry.get("inputs", [])
-    try:
-        values = abi_decode([_abi_type(i) for i in inputs], data[4:])
-    except Exception as failure:  # eth_abi raises several unrelated types
-        raise CalldataUndecodable(f"{entry['name']} at {target}: {failure}") from None
-    call["function"] = entry["name"]
-    call["args"] = {i.get("name") or f"arg{n}": _plain(v)
-                    for n, (i, v) in enumerate(zip(inputs, values, strict=True))}
-    return call
-
-
-def _unpack_multisend(packed: bytes) -> list[tuple[int, str, int, bytes]]:
-    """MultiSend's packed batch: operation (1 byte), to (20), value (32), length (32), data."""
-    calls, at = [], 0
-    while at < len(packed):
-        if at + 85 > len(packed):
-            raise CalldataUndecodable(f"multiSend batch truncated at byte {at}")
-        operation = packed[at]
-        to = "0x" + packed[at + 1:at + 21].hex()
-        value = int.from_bytes(packed[at + 21:at + 53], "big")
-        length = int.from_bytes(packed[at + 53:at + 85], "big")
-        body = packed[at + 85:at + 85 + length]
-        if len(body) != length:
-            raise CalldataUndecodable(f"multiSend call at byte {at} runs past the batch")
-        calls.append((operation, to, value, body))
-        at += 85 + length
-    return calls
-
-
-def decode_calls(to: str, value: int, data: bytes, operation: int,
-                 multisend: str | None = None,
-                 abis: Iterable[Mapping[str, Any]] = ()) -> list[dict[str, Any]]:
-    """The calls a Safe transaction makes, decoded as far as the ABIs known here allow.
-
-    A `delegatecall` to `multisend` carrying `multiSend(bytes)` is unpacked into its inner
-    calls; anything else is one call. Each call is a dict with `target`, `value`, `operation`,
-    `selector` (`"0x"` for empty data), `function` (None when unknown) and `args` (by name).
-    """
-    return _decode_calls(to, value, data, operation, multisend, _selector_table(abis))
-
-
-def _decode_calls(to: str, value: int, data: bytes, operation: int, multisend: str | None,
-                  table: Mapping[str, Mapping[str, Any]]) -> list[dict[str, Any]]:
-    is_batch = (operation == DELEGATECALL and multisend is not None
-                and _checksum(to) == _checksum(multisend)
-                and data[:4].hex() == SELECTOR_MULTISEND[2:])
-    if not is_batch:
-        return [_decode_one(to, value, operation, data, table)]
-    outer = _decode_one(to, value, operation, data, table)
-    packed = bytes.fromhex(outer["args"]["transactions"][2:])
-    return [_decode_one(t, v, op, body, table) for op, t, v, body in _unpack_multisend(packed)]
-
-
-def safe_tx_context(chain_id: int, safe: str, tx: Any, multisend: str | None = None,
-                    abis: Iterable[Mapping[str, Any]] = ()) -> dict[str, Any]:
-    """The context documented in `SigningRequest` for a `chain.wallet.SafeTx`. Calldata that
-    does not decode gets no `calls`: a policy decodes it again and refuses it by rule."""
-    context: dict[str, Any] = {
-        "safe": Web3.to_checksum_address(safe), "chain_id": chain_id,
-        "to": Web3.to_checksum_address(tx.to), "value": tx.value, "data": "0x" + tx.data.hex(),
-        "operation": tx.operation, "nonce": tx.nonce, "safe_tx_gas": tx.safe_tx_gas,
-        "base_gas": tx.base_gas, "gas_price": tx.gas_price, "gas_token": tx.gas_token,
-        "refund_receiver": tx.refund_receiver,
-    }
-    with suppress(CalldataUndecodable):
-        context["calls"] = decode_calls(tx.to, tx.value, tx.data, tx.operation, multisend, abis)
-    return context
-
-
-def safe_tx_request(request_id: str, chain_id: int, safe: str, tx: Any,
-                    multisend: str | None = None,
-                    abis: Iterable[Mapping[str, Any]] = ()) -> SigningRequest:
-    """A SAFE_TX signing request: the SafeTx hash with its decoded context."""
-    from chain.wallet.safe import safe_tx_hash  # chain.wallet imports chain.signers.base
-
-    return SigningRequest(request_id, RequestKind.SAFE_TX, safe_tx_hash(chain_id, safe, tx),
-                          safe_tx_context(chain_id, safe, tx, multisend, abis))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -306,7 +155,7 @@ def _parse_context(context: Mapping[str, Any]) -> _SafeTxView:
         raw = context.get(key, default)
         if not isinstance(raw, str) or not Web3.is_address(raw):
             raise ValueError(f"{key} must be an address, got {raw!r}")
-        return _checksum(raw)
+        return checksum_address(raw)
 
     data = context.get("data")
     if not isinstance(data, str) or not data.startswith("0x"):
@@ -338,7 +187,7 @@ def _shape(calls: Any) -> list[tuple[str, str]]:
     for call in calls:
         if not isinstance(call, Mapping):
             raise ValueError("each call must be an object")
-        shape.append((_checksum(str(call.get("target"))),
+        shape.append((checksum_address(str(call.get("target"))),
                       str(call.get("selector", "")).lower()))
     return shape
 
@@ -349,7 +198,7 @@ class GuardPolicy:
     def __init__(self, rules: GuardRules) -> None:
         self.rules = rules
         self._c = _compile(rules)
-        self._selectors = _selector_table(rules.abis)
+        self._selectors = selector_table(rules.abis)
 
     def __repr__(self) -> str:
         return f"GuardPolicy({self.rules!r})"
@@ -400,7 +249,7 @@ class GuardPolicy:
 
     def _decode(self, signer: str, view: _SafeTxView, claimed: Any) -> list[dict[str, Any]]:
         try:
-            calls = _decode_calls(view.to, view.value, view.data, view.operation,
+            calls = decode_calls_with(view.to, view.value, view.data, view.operation,
                                   self._c.multisend, self._selectors)
         except CalldataUndecodable as bad:
             raise SigningRefused(signer, RULE_UNDECODABLE_CALLDATA, str(bad)) from None
@@ -423,7 +272,7 @@ class GuardPolicy:
         args: Mapping[str, Any] = call["args"]
         named = [target, *(v for v in args.values() if isinstance(v, str) and Web3.is_address(v))]
         screen = self.rules.screen
-        for address in map(_checksum, named):
+        for address in map(checksum_address, named):
             if address in self._c.blocked or (screen is not None and screen(address)):
                 raise SigningRefused(signer, RULE_BLOCKED_ADDRESS, f"{address} is blocked")
         if call["operation"] != CALL:

@@ -33,7 +33,7 @@ from chain.signers import (
     safe_tx_request,
     serving,
 )
-from chain.signers.policy import selector_of
+from chain.signers.calldata import selector_of
 from chain.wallet import CALL, DELEGATECALL, SafeTx, deploy_safe, safe_contract
 
 pytestmark = pytest.mark.integration

@@ -9,7 +9,7 @@ from eth_abi.packed import encode_packed
 from web3 import Web3
 
 from chain.signers import LocalKeySigner, SigningRequest, safe_tx_request
-from chain.signers.policy import selector_of
+from chain.signers.calldata import selector_of
 from chain.wallet import CALL, DELEGATECALL, SafeTx
 
 CHAIN_ID = 31337

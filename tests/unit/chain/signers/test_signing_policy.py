@@ -42,7 +42,7 @@ from chain.signers import (
     SigningRequest,
     decode_calls,
 )
-from chain.signers.policy import CalldataUndecodable, safe_tx_context, selector_of
+from chain.signers.calldata import CalldataUndecodable, safe_tx_context, selector_of
 from chain.wallet import CALL, DELEGATECALL, SafeTx, safe_tx_hash
 
 RULES = GuardRules(
