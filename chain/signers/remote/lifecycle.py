@@ -7,7 +7,7 @@
     pending_approval --an approver rejects--> rejected
     pending_approval --time to live passes--> expired
     approved --the key signs--> signed
-    approved --the key's own policy refuses--> rejected
+    approved --the key's own policy refuses, or the key fails--> rejected
 
 Any other (status, event) pair is a bug and raises. `signed`, `rejected` and `expired` are final.
 """
@@ -46,6 +46,7 @@ class RequestEvent(StrEnum):
     TTL_PASSED = "ttl_passed"
     SIGNED = "signed"
     SIGNER_REFUSED = "signer_refused"  # the key's own policy (e.g. its rate limit) said no
+    SIGNER_FAILED = "signer_failed"  # the key could not be used (e.g. an HSM did not answer)
 
 
 S, E = RequestStatus, RequestEvent
@@ -59,6 +60,7 @@ TRANSITIONS: dict[tuple[RequestStatus, RequestEvent], RequestStatus] = {
     (S.PENDING_APPROVAL, E.TTL_PASSED): S.EXPIRED,
     (S.APPROVED, E.SIGNED): S.SIGNED,
     (S.APPROVED, E.SIGNER_REFUSED): S.REJECTED,
+    (S.APPROVED, E.SIGNER_FAILED): S.REJECTED,
 }
 FINAL = frozenset({S.SIGNED, S.REJECTED, S.EXPIRED})
 

@@ -44,6 +44,7 @@ log = logging.getLogger("chain.signers.remote")
 RULE_REQUEST_ID_REUSED = "request_id_reused"
 RULE_EXPIRED = "expired"
 RULE_APPROVER_REJECTED = "approver_rejected"
+RULE_SIGNER_FAILED = "signer_failed"
 _MAX_WAIT_S = 30.0
 
 
@@ -164,6 +165,12 @@ class SigningService:
             record.signature = await self.signer.sign(record.request)
         except SigningRefused as refused:
             self._refuse(record, RequestEvent.SIGNER_REFUSED, refused.rule, refused.detail)
+            return
+        except Exception as failure:  # a final status beats a request stuck in `approved`
+            log.warning("request %s: signer %s failed: %s", record.request.request_id,
+                        self.signer.name, type(failure).__name__)
+            self._refuse(record, RequestEvent.SIGNER_FAILED, RULE_SIGNER_FAILED,
+                         type(failure).__name__)
             return
         record.apply(RequestEvent.SIGNED, self._clock())
         log.info("request %s signed by %s", record.request.request_id, self.signer.name)

@@ -28,6 +28,7 @@ from chain.signers import (
     RemoteSignerError,
     RemoteSignerUnreachable,
     RequireApprovals,
+    SafeSignature,
     SigningDeadlineExceeded,
     SigningRefused,
     SigningRequest,
@@ -232,3 +233,27 @@ def test_lifecycle_when_event_not_in_table_then_refused() -> None:
         record.apply(RequestEvent.SIGNED, 0)
     finals = {RequestStatus.SIGNED, RequestStatus.REJECTED, RequestStatus.EXPIRED}
     assert not [key for key in TRANSITIONS if key[0] in finals]
+
+
+class _BrokenKey:
+    """A held key that cannot be used (an HSM that stopped answering)."""
+
+    def __init__(self) -> None:
+        self.inner = local_signer("broken")
+
+    name = property(lambda self: "broken")
+    address = property(lambda self: self.inner.address)
+    public_key = property(lambda self: self.inner.public_key)
+
+    async def sign(self, request: SigningRequest) -> SafeSignature:
+        raise ConnectionError("hsm unreachable")
+
+
+async def test_sign_when_held_key_fails_then_request_rejected_not_stuck() -> None:
+    service = SigningService(_BrokenKey(), clients={CLIENT: SECRETS[CLIENT]})
+    async with serving(service) as url, await RemoteSigner.connect(
+            url, CLIENT, SECRETS[CLIENT]) as remote:
+        with pytest.raises(SigningRefused) as failed:
+            await remote.sign(_transfer("t-9"))
+    assert failed.value.rule == "signer_failed" and "ConnectionError" in failed.value.detail
+    assert service.status("t-9").status is RequestStatus.REJECTED
