@@ -20,6 +20,7 @@ from chain.signers.local import KeystoreError, LocalKeySigner
 from chain.signers.policy import (
     AllOf,
     ApprovalRule,
+    DailyTokenCaps,
     GuardPolicy,
     GuardRules,
     NoApprovals,
@@ -51,6 +52,7 @@ __all__ = [
     "ApprovalRule",
     "Approver",
     "CalldataUndecodable",
+    "DailyTokenCaps",
     "GuardPolicy",
     "GuardRules",
     "KeystoreError",

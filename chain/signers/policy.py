@@ -16,6 +16,7 @@
 Every refusal is a `SigningRefused` whose `rule` is one of the `RULE_*` names below. Unknown
 tokens, undecodable calldata and missing context fields refuse: the policy fails closed.
 
+`DailyTokenCaps` adds the guard's per-day caps per token (stateful, one per signer).
 `RateLimit` allows at most N signatures per sliding window (injectable clock). `AllOf` runs
 several policies in order. `RequireApprovals` tells the signing service how many human
 approvals a request needs before it is signed.
@@ -63,6 +64,7 @@ RULE_TOKEN_CAP = "token_cap"
 RULE_MAX_VALUE = "max_value"
 RULE_BLOCKED_ADDRESS = "blocked_address"
 RULE_RATE_LIMIT = "rate_limit"
+RULE_DAILY_TOKEN_CAP = "daily_token_cap"
 
 class SignerConfigError(TerminalChainError, ValueError):
     """A signer, policy or service was configured with values it cannot work with."""
@@ -344,6 +346,57 @@ class RateLimit:
                                  f"{self.max_signatures} signatures already in the last "
                                  f"{self.window_s:g} s")
         self._passed.append(now)
+
+
+def _token_moves(calls: Iterable[Mapping[str, Any]]) -> dict[ChecksumAddress, int]:
+    moved: dict[ChecksumAddress, int] = {}
+    for call in calls:
+        if call["selector"] in (SELECTOR_APPROVE, SELECTOR_TRANSFER, SELECTOR_TRANSFER_FROM):
+            moved[call["target"]] = moved.get(call["target"], 0) + int(call["args"]["amount"])
+    return moved
+
+
+class DailyTokenCaps:
+    """Per token, at most `caps[token]` base units transferred or approved per UTC day, summed
+    over every Safe transaction this policy passed (the guard's per-day caps, counted at
+    signing: a signature that is never executed still counts, so the limit errs shut).
+
+    Stateful: give each signer its own instance, after a `GuardPolicy` in an `AllOf` (which
+    has already tied the context to the digest). Tokens without a cap here are not limited
+    by it (GuardPolicy's per-transaction caps still apply).
+    """
+
+    def __init__(self, caps: Mapping[str, int], multisend: str | None = None,
+                 abis: Sequence[Mapping[str, Any]] = (),
+                 clock: Callable[[], float] = time.time) -> None:
+        self.caps = {checksum_address(t): c for t, c in caps.items()}
+        self._multisend = multisend
+        self._selectors = selector_table(abis)
+        self._clock = clock
+        self._day = -1
+        self._spent: dict[ChecksumAddress, int] = {}
+
+    def review(self, signer: str, request: SigningRequest) -> None:
+        if request.kind is not RequestKind.SAFE_TX:
+            return
+        try:
+            view = _parse_context(request.context)
+            calls = decode_calls_with(view.to, view.value, view.data, view.operation,
+                                      self._multisend, self._selectors)
+        except (ValueError, CalldataUndecodable) as bad:
+            raise SigningRefused(signer, RULE_CONTEXT_MALFORMED, str(bad)) from None
+        day = int(self._clock() // 86_400)
+        if day != self._day:
+            self._day, self._spent = day, {}
+        moved = {t: a for t, a in _token_moves(calls).items() if t in self.caps}
+        for token, amount in moved.items():
+            spent = self._spent.get(token, 0)
+            if spent + amount > self.caps[token]:
+                raise SigningRefused(signer, RULE_DAILY_TOKEN_CAP,
+                                     f"{amount} of token {token} after {spent} today > daily "
+                                     f"cap {self.caps[token]}")
+        for token, amount in moved.items():
+            self._spent[token] = self._spent.get(token, 0) + amount
 
 
 class AllOf:

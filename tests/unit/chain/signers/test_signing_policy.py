@@ -32,6 +32,7 @@ from signer_fixtures import (
 
 from chain.signers import (
     AllOf,
+    DailyTokenCaps,
     GuardPolicy,
     GuardRules,
     RateLimit,
@@ -189,6 +190,20 @@ def test_rate_limit_when_window_full_then_refused_until_it_slides() -> None:
     limit.review("alice", request)
     with pytest.raises(SigningRefused, match="rate_limit"):
         limit.review("alice", request)
+
+
+def test_daily_caps_when_day_total_would_pass_cap_then_refused_until_next_utc_day() -> None:
+    now = [86_400 * 20_000 + 3_600.0]  # 01:00 UTC on some day
+    caps = DailyTokenCaps({TOKEN: 1_000}, MULTISEND, clock=lambda: now[0])
+    caps.review("alice", request_for(TOKEN, erc20("transfer", RECIPIENT, 600)))
+    with pytest.raises(SigningRefused) as refused:
+        caps.review("alice", batch_request((CALL, TOKEN, 0, erc20("approve", EXECUTOR, 300)),
+                                           (CALL, TOKEN, 0, erc20("transfer", RECIPIENT, 200))))
+    assert refused.value.rule == "daily_token_cap" and "after 600 today" in refused.value.detail
+    caps.review("alice", request_for(TOKEN, erc20("transfer", RECIPIENT, 400)))  # exactly 1000
+    caps.review("alice", request_for(OTHER_TOKEN, erc20("transfer", RECIPIENT, 10**9)))
+    now[0] += 23 * 3_600  # 00:00 UTC the next day: a fresh allowance
+    caps.review("alice", request_for(TOKEN, erc20("transfer", RECIPIENT, 1_000)))
 
 
 def test_all_of_when_second_policy_refuses_then_its_rule_is_reported() -> None:
