@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from contextlib import suppress
 from functools import lru_cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from eth_abi.abi import decode as abi_decode
 from eth_typing import ChecksumAddress
@@ -20,6 +20,9 @@ from web3 import Web3
 
 from chain.errors import TerminalChainError
 from chain.signers.base import RequestKind, SigningRequest
+
+if TYPE_CHECKING:  # chain.wallet imports chain.signers.base: no runtime import back
+    from chain.wallet.safe import SafeTx
 
 CALL, DELEGATECALL = 0, 1
 NATIVE_TRANSFER = "0x"  # the "selector" of a call with empty data: a plain value transfer
@@ -150,7 +153,7 @@ def decode_calls_with(to: str, value: int, data: bytes, operation: int, multisen
     return [_decode_one(t, v, op, body, table) for op, t, v, body in _unpack_multisend(packed)]
 
 
-def safe_tx_context(chain_id: int, safe: str, tx: Any, multisend: str | None = None,
+def safe_tx_context(chain_id: int, safe: str, tx: SafeTx, multisend: str | None = None,
                     abis: Iterable[Mapping[str, Any]] = ()) -> dict[str, Any]:
     """The context documented in `SigningRequest` for a `chain.wallet.SafeTx`. Calldata that
     does not decode gets no `calls`: a policy decodes it again and refuses it by rule."""
@@ -166,7 +169,7 @@ def safe_tx_context(chain_id: int, safe: str, tx: Any, multisend: str | None = N
     return context
 
 
-def safe_tx_request(request_id: str, chain_id: int, safe: str, tx: Any,
+def safe_tx_request(request_id: str, chain_id: int, safe: str, tx: SafeTx,
                     multisend: str | None = None,
                     abis: Iterable[Mapping[str, Any]] = ()) -> SigningRequest:
     """A SAFE_TX signing request: the SafeTx hash with its decoded context."""
