@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from engine.cli import devnet, journal, quote, risk, screen
+from engine.cli import devnet, journal, quote, risk, screen, signer
 
 app = typer.Typer(
     name="crossbook",
@@ -18,6 +18,7 @@ app.add_typer(journal.app, name="journal")
 app.add_typer(quote.app, name="quote")
 app.add_typer(risk.app, name="risk")
 app.add_typer(screen.app, name="screen")
+app.add_typer(signer.app, name="signer")
 
 __all__ = ["app", "main"]
 
