@@ -138,7 +138,7 @@ def desk(w3: Web3, devnet: dict[str, Any]) -> Desk:
         {"from": w3.eth.accounts[0]})
     usdc = Web3.to_checksum_address(devnet["tokens"]["USDC"]["address"])
     policy = GuardPolicy(
-        delay_s=DELAY_S,
+        delay_s=DELAY_S, sanctions_oracle=Web3.to_checksum_address(devnet["sanctions_oracle"]),
         calls=[(desk.executor, selector("execute((address,address,((uint8,address)[],bool,"
                                         "uint256)[],uint256,uint256,uint256))"))],
         spenders=[desk.executor], caps={usdc: (TX_CAP, DAY_CAP)},
@@ -221,6 +221,24 @@ def test_guard_when_transfer_to_foreign_recipient_then_recipient_not_allowed(des
     foreign = Web3.to_checksum_address("0x" + "42" * 20)
     assert desk.refusal([_transfer(desk, "USDC", foreign, USDC)]) == "RecipientNotAllowed"
     assert desk.refusal([Call(to=foreign, data=b"", value=1)]) == "RecipientNotAllowed"
+
+
+def test_guard_when_recipient_sanctioned_on_the_oracle_then_refused_even_if_allowlisted(
+    desk: Desk,
+) -> None:
+    """The engine's screening can be bypassed; the guard reads the same on-chain oracle."""
+    partner = Web3.to_checksum_address("0x" + "45" * 20)
+    schedule, apply, _ = change_calls(desk.w3, desk.guard, "setRecipientAllowed", partner, True)
+    desk.run([schedule])
+    rpc(desk.w3, "evm_increaseTime", DELAY_S)
+    rpc(desk.w3, "evm_mine")
+    desk.run([apply])
+    desk.run([_transfer(desk, "USDC", partner, USDC)])  # allowlisted and clean: it pays
+    oracle = desk.w3.eth.contract(address=desk.devnet["sanctions_oracle"],
+                                  abi=desk.devnet["abis"]["SanctionsOracle"])
+    oracle.functions.addToSanctionsList([partner]).transact({"from": desk.w3.eth.accounts[0]})
+    assert desk.refusal([_transfer(desk, "USDC", partner, USDC)]) == "Sanctioned"
+    assert desk.refusal([Call(to=partner, data=b"", value=1)]) == "Sanctioned"
 
 
 def test_guard_when_approving_unknown_spender_then_spender_not_allowed(desk: Desk) -> None:
