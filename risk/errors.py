@@ -5,10 +5,11 @@ input again never helps.
     ├── InvalidRiskInput           a value broke a rule; names the field and the rule
     │   └── PortfolioFileError     a portfolio file could not be read or has a bad entry
     ├── MissingMarketData          no price, vol or history for something held: fail closed
-    └── ImpliedVolNotFound         a premium no volatility reproduces (outside no-arbitrage
-                                   bounds, or the solver did not converge)
+    ├── ImpliedVolNotFound         a premium no volatility reproduces (outside no-arbitrage
+    │                              bounds, or the solver did not converge)
+    └── PreTradeError              (risk.pretrade.errors) input the gate cannot reason about
 
-The pre-trade validator defines its own errors under `risk.pretrade`, below this root.
+A pre-trade denial is not an error: the gate returns a Decision with reason codes.
 """
 
 from __future__ import annotations

@@ -19,10 +19,12 @@ import time
 from decimal import Decimal
 from typing import Any
 
+import bench_risk_gate  # the gate over its test margin view (scripts/ is on the path)
 import numpy as np
 import QuantLib as ql
 
 from risk.margin import (
+    MarginEngine,
     MarketData,
     OptionPosition,
     OptionRight,
@@ -33,7 +35,10 @@ from risk.margin import (
     scenario_grid,
 )
 from risk.margin.book import compile_book
+from risk.margin.gate_view import InstrumentBook, MarginEngineView, OptionSpec
 from risk.margin.scenarios import option_scenario_pnl
+from risk.pretrade import InstrumentKind, LegIntent, PreTradeGate, Scope, VenueFilter
+from risk.pretrade import Side as PtSide
 
 _N_OPTIONS = 100_000
 _BOOK = 10_000
@@ -131,6 +136,65 @@ def _book_results() -> list[dict[str, Any]]:
     ]
 
 
+def _gate_with_engine_results() -> list[dict[str, Any]]:
+    """The pre-trade gate per leg over the real margin engine on the cached 10k-option book:
+    Greeks, margin utilisation and liquidation-buffer limits all set, so every leg prices
+    itself against the book. Baseline: the same gate and legs with no limits set."""
+    market = MarketData({"BTC": Decimal(100_000)})
+    portfolio = _book_positions(_BOOK)
+    legs = _book_positions(_LEGS).options
+    specs = {o.instrument: OptionSpec(o.underlying, o.right, o.strike, o.expiry_days, o.vol)
+             for o in legs}
+
+    def gate(limited: bool) -> PreTradeGate:
+        engine = MarginEngine(portfolio, market)
+        view = MarginEngineView({"desk": engine}, InstrumentBook(specs))
+        view.margin_after("desk", [])  # build the cached scenario book outside the timing
+        g = PreTradeGate(view, _NoCancels())
+        g.state.add_account("desk")
+        g.state.set_underlying_price("BTC", Decimal(100_000))
+        for leg in legs:
+            g.state.set_filter("deribit", leg.instrument, VenueFilter(
+                Decimal(0), Decimal("0.1"), Decimal("0.1"), Decimal(0)))
+        if limited:
+            g.limits.set(Scope(account="desk", underlying="BTC"), max_abs_delta=1e9,
+                         max_abs_gamma=1e9, max_abs_vega=1e12)
+            g.limits.set(Scope(account="desk"), max_margin_utilisation=1e9,
+                         min_liquidation_buffer=0.0)
+        return g
+
+    def timed(g: PreTradeGate, tag: str) -> list[float]:
+        out = []
+        for i, o in enumerate(legs):
+            qty = abs(o.quantity)
+            intent = LegIntent("desk", "vol", "deribit", o.instrument, "BTC",
+                               InstrumentKind.OPTION, PtSide.BUY if o.quantity > 0 else
+                               PtSide.SELL, qty, Decimal(1_000), qty * 1_000, f"{tag}-{i}")
+            started = time.perf_counter_ns()
+            g.check([intent])
+            out.append((time.perf_counter_ns() - started) / 1e3)
+        return out
+
+    limited, bare = timed(gate(True), "l"), timed(gate(False), "b")
+    return [
+        {"name": "pretrade_gate_leg_with_margin_10k_book_median_us",
+         "value": round(float(np.median(limited)), 1), "unit": "us/leg", "better": "lower",
+         "target": "< 100 us", "baseline_name": "pretrade_gate_leg_no_limits_median_us",
+         "baseline_value": round(float(np.median(bare)), 1)},
+        {"name": "pretrade_gate_leg_with_margin_10k_book_p99_us",
+         "value": round(float(np.percentile(limited, 99)), 1), "unit": "us/leg",
+         "better": "lower", "target": "< 100 us",
+         "baseline_name": "pretrade_gate_leg_no_limits_p99_us",
+         "baseline_value": round(float(np.percentile(bare, 99)), 1)},
+    ]
+
+
+class _NoCancels:
+    def cancel(self, orders: object, reason: str) -> None:
+        return None
+
+
 def run() -> list[dict[str, Any]]:
     """Measure value and baseline in this run; results in the `make bench` shape."""
-    return _greeks_results() + _book_results()
+    return (_greeks_results() + _book_results() + _gate_with_engine_results()
+            + bench_risk_gate.run())

@@ -311,6 +311,12 @@ class ScenarioBook:
         underlyings are re-margined, and no cached map is copied."""
         return self._what_if(positions)[0]
 
+    def margin_and_buffer_with(self, *positions: Position
+                               ) -> tuple[PortfolioMargin, float | None]:
+        """`margin_with` and `liquidation_buffer_with` from one what-if (the pre-trade path)."""
+        margin, pnls = self._what_if(positions)
+        return margin, self._buffer(margin, pnls)
+
     def liquidation_buffer_with(self, *positions: Position) -> float | None:
         """Smallest move of one underlying (vol unchanged, others held) at which equity after
         `positions` falls below their scenario maintenance margin, read from the cached vectors
@@ -318,6 +324,9 @@ class ScenarioBook:
         underlying's range) breaches. Cheap enough for a pre-trade check; the exact search
         with standard margin is `risk.margin.breach_moves`."""
         margin, pnls = self._what_if(positions)
+        return self._buffer(margin, pnls)
+
+    def _buffer(self, margin: PortfolioMargin, pnls: dict[str, Float]) -> float | None:
         if margin.equity < margin.maintenance_margin:
             return 0.0
         surplus = margin.equity - margin.maintenance_margin

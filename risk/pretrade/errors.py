@@ -14,8 +14,10 @@ All are terminal: the same input fails the same way until it is changed.
 
 from __future__ import annotations
 
+from risk.errors import RiskError
 
-class PreTradeError(Exception):
+
+class PreTradeError(RiskError):
     """Root of every error raised by `risk.pretrade`."""
 
     def __init__(self, field: str, reason: str) -> None:

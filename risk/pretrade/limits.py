@@ -153,6 +153,7 @@ class LimitBook:
         self.max_duplicate_window_ns = max_duplicate_window_ns
         self._rules: dict[ScopeKey, dict[str, object]] = {}
         self._cache: dict[ScopeKey, Limits] = {}
+        self._masks_in_use: list[int] = []
         self.restricted_venues: frozenset[str] = frozenset()
         self.restricted_instruments: frozenset[str] = frozenset()
         self.version = 0
@@ -208,7 +209,7 @@ class LimitBook:
         resolved = Limits()
         if not self._rules:
             return resolved
-        for mask in _MASKS:
+        for mask in self._masks_in_use:  # only masks some rule has, most specific first
             projected: ScopeKey = tuple(  # type: ignore[assignment]
                 part if mask >> bit & 1 else None for bit, part in enumerate(key))
             if (mask and None in (projected[bit] for bit in range(5) if mask >> bit & 1)):
@@ -225,6 +226,9 @@ class LimitBook:
     def _changed(self) -> None:
         self.version += 1
         self._cache.clear()
+        used = {sum(1 << bit for bit, part in enumerate(key) if part is not None)
+                for key in self._rules}
+        self._masks_in_use = [mask for mask in _MASKS if mask in used]
 
 
 def _toggle(members: frozenset[str], name: str, present: bool) -> frozenset[str]:

@@ -1,0 +1,128 @@
+"""The margin engine as the pre-trade gate sees it (`risk.pretrade.MarginView`).
+
+The gate speaks in legs (`LegIntent`); the margin engine in positions. An `InstrumentBook`
+says what each instrument id is (spot asset, perpetual, option with its strike and expiry), so
+a leg becomes the signed position it would add. Greeks of new legs come from pricing only those
+legs (`ScenarioBook.leg`), margin and the liquidation buffer from the engine's cached totals
+plus the legs: nothing already in the book is priced again.
+
+An instrument the book does not know raises `MissingMarketData`; the gate turns that into a
+`margin_unavailable` denial (fail closed), never a guess.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+
+from risk.errors import MissingMarketData
+from risk.margin.black76 import delta_gamma_vega
+from risk.margin.desk import MarginEngine
+from risk.margin.positions import (
+    OptionPosition,
+    OptionRight,
+    PerpetualPosition,
+    Position,
+    SpotBalance,
+)
+from risk.pretrade.legs import LegIntent
+from risk.pretrade.margin_view import NO_GREEKS, Greeks, MarginImpact
+
+
+@dataclass(frozen=True, slots=True)
+class SpotSpec:
+    asset: str  # the base asset bought or sold (WETH, BTC, ...)
+
+
+@dataclass(frozen=True, slots=True)
+class PerpetualSpec:
+    symbol: str
+    underlying: str
+
+
+@dataclass(frozen=True, slots=True)
+class OptionSpec:
+    underlying: str
+    right: OptionRight
+    strike: Decimal
+    expiry_days: Decimal
+    vol: Decimal
+
+
+InstrumentSpec = SpotSpec | PerpetualSpec | OptionSpec
+
+
+class InstrumentBook:
+    """Instrument id -> what it is, for turning legs into margin positions."""
+
+    def __init__(self, specs: Mapping[str, InstrumentSpec]) -> None:
+        self._specs = dict(specs)
+
+    def position(self, leg: LegIntent, index: Decimal) -> Position:
+        spec = self._specs.get(leg.instrument)
+        quantity = leg.signed_quantity
+        if spec is None:
+            raise MissingMarketData("instrument description", leg.instrument)
+        if isinstance(spec, SpotSpec):
+            return SpotBalance(leg.venue, spec.asset, quantity)
+        if isinstance(spec, PerpetualSpec):
+            price = leg.limit_price or (leg.notional / leg.quantity)
+            return PerpetualPosition(leg.venue, spec.symbol, spec.underlying, quantity, price)
+        return OptionPosition(leg.venue, leg.instrument, spec.underlying, spec.right,
+                              spec.strike, spec.expiry_days, quantity, spec.vol, index)
+
+
+class MarginEngineView:
+    """`risk.pretrade.MarginView` over one MarginEngine per account."""
+
+    def __init__(self, engines: Mapping[str, MarginEngine], instruments: InstrumentBook) -> None:
+        self._engines = dict(engines)
+        self._instruments = instruments
+
+    def _engine(self, account: str) -> MarginEngine:
+        engine = self._engines.get(account)
+        if engine is None:
+            raise MissingMarketData("margin engine", account)
+        return engine
+
+    def replace(self, account: str, engine: MarginEngine) -> None:
+        """Swap in an account's engine after fills (the OMS keeps it current)."""
+        self._engines[account] = engine
+
+    def greeks(self, account: str, underlying: str) -> Greeks:
+        for total in self._engine(account).greeks:
+            if total.underlying == underlying:
+                return Greeks(total.delta, total.gamma, total.vega)
+        return NO_GREEKS
+
+    def leg_greeks(self, legs: Sequence[LegIntent]) -> Mapping[str, Greeks]:
+        out: dict[str, Greeks] = {}
+        for leg in legs:
+            engine = self._engine(leg.account)
+            position = self._instruments.position(leg, engine.market.index(leg.underlying))
+            if isinstance(position, OptionPosition):
+                index = engine.market.index(position.underlying)
+                delta, gamma, vega = delta_gamma_vega(
+                    float(position.forward or index), float(position.strike),
+                    float(position.expiry_days), float(position.vol),
+                    position.right is OptionRight.CALL)
+                q = float(position.quantity)
+                underlying: str | None = position.underlying
+                greeks = Greeks(delta * q, gamma * q, vega * q)
+            else:  # spot, wallet and perpetual holdings: delta is the quantity itself
+                scenario = engine.scenario_book.leg(position)
+                underlying = scenario.underlying
+                greeks = Greeks(scenario.delta, 0.0, 0.0)
+            if underlying is None:
+                continue
+            out[underlying] = out.get(underlying, NO_GREEKS) + greeks
+        return out
+
+    def margin_after(self, account: str, legs: Sequence[LegIntent]) -> MarginImpact:
+        engine = self._engine(account)
+        positions = tuple(self._instruments.position(leg, engine.market.index(leg.underlying))
+                          for leg in legs)
+        margin, buffer = engine.scenario_book.margin_and_buffer_with(*positions)
+        return MarginImpact(margin.utilisation, math.inf if buffer is None else buffer)
