@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from engine.cli import devnet, journal, quote, risk, screen, signer
+from engine.cli import devnet, journal, quote, risk, route, screen, signer
 
 app = typer.Typer(
     name="crossbook",
@@ -17,6 +17,7 @@ app.add_typer(devnet.app, name="devnet")
 app.add_typer(journal.app, name="journal")
 app.add_typer(quote.app, name="quote")
 app.add_typer(risk.app, name="risk")
+app.command(name="route")(route.route)
 app.add_typer(screen.app, name="screen")
 app.add_typer(signer.app, name="signer")
 

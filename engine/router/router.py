@@ -195,12 +195,19 @@ class Router:
                 middle = ((low + high) / 2 / lot).to_integral_value(ROUND_DOWN) * lot
                 if middle <= low or middle >= high:
                     break
-                quote = await candidate.venue.quote(request.symbol, request.side, middle)
-                low, high = (middle, high) if within(quote) else (low, middle)
+                try:
+                    ok = within(await candidate.venue.quote(request.symbol, request.side,
+                                                            middle))
+                except InvalidQuoteRequest:
+                    ok = True  # too small to trade at all: at the best price, so within
+                low, high = (middle, high) if ok else (low, middle)
             kept = [(b, q) for b, q in candidate.points if b < low]
             if low > 0:
-                edge = await candidate.venue.quote(request.symbol, request.side, low)
-                kept.append((edge.base_qty, edge.quote_qty))
+                try:
+                    edge = await candidate.venue.quote(request.symbol, request.side, low)
+                    kept.append((edge.base_qty, edge.quote_qty))
+                except InvalidQuoteRequest:
+                    kept = []
             candidate.points = kept
             candidate.curve = _curve(kept, candidate.depth.fixed_cost)
             candidate.capped = True
@@ -276,7 +283,8 @@ class Router:
             oldest_observed_ns=min(q.stamp.observed_ns for q in legs),
             blocks=tuple(sorted({q.stamp.block for q in legs if q.stamp.block is not None})),
             planning_ns=planning_ns, exact_venue_choice=solution.exact_subset,
-            explanation=tuple(_explain(request, candidates, curves, legs, stop)),
+            explanation=tuple(_explain(request, candidates, curves, legs, stop,
+                                       complete=done >= request.qty)),
         )
 
 
@@ -406,7 +414,7 @@ def _plan_key(legs: list[VenueQuote], request: RouteRequest) -> tuple[Decimal, D
 
 
 def _explain(request: RouteRequest, candidates: list[_Candidate], curves: list[Curve],
-             legs: list[VenueQuote], stop: Decimal) -> list[str]:
+             legs: list[VenueQuote], stop: Decimal, complete: bool) -> list[str]:
     by_venue = {q.venue: q for q in legs}
     lines = []
     for candidate, curve in zip(candidates, curves, strict=True):
@@ -415,7 +423,7 @@ def _explain(request: RouteRequest, candidates: list[_Candidate], curves: list[C
         best = _first_price(candidate)
         if leg is not None:
             reason = "its marginal price reached the plan's stop price"
-            if len(legs) == 1 and leg.base_qty >= sum((q.base_qty for q in legs), Decimal(0)):
+            if len(legs) == 1 and complete:
                 reason = "it fills the whole order cheaper all-in than any split"
             elif leg.partial:
                 reason = "it ran out of depth"
@@ -424,18 +432,22 @@ def _explain(request: RouteRequest, candidates: list[_Candidate], curves: list[C
                 reason = "the limit price stops it"
             elif Decimal(repr(curve.capacity)) <= leg.base_qty * Decimal("1.0001"):
                 reason = "inventory caps it"
-            lines.append(f"{name}: {leg.base_qty} at avg {leg.avg_price:.6f}, marginal "
-                         f"{leg.marginal_price:.6f}; not more because {reason}")
+            lines.append(f"{name}: {_plain(leg.base_qty)} at avg {leg.avg_price:.4f}, "
+                         f"marginal {leg.marginal_price:.4f}; not more because {reason}")
         elif curve.capacity <= 0 or not candidate.points:
             lines.append(f"{name}: unused; nothing available within inventory and the limit "
                          f"price")
         elif (request.side is Side.BUY and best > stop) or (
                 request.side is Side.SELL and best < stop):
-            lines.append(f"{name}: unused; its best price {best:.6f} is worse than the plan's "
-                         f"stop price {stop:.6f}")
+            lines.append(f"{name}: unused; its best price {best:.4f} is worse than the plan's "
+                         f"stop price {stop:.4f}")
         elif candidate.depth.fixed_cost > 0:
-            lines.append(f"{name}: unused; its fixed cost {candidate.depth.fixed_cost:.6f} "
+            lines.append(f"{name}: unused; its fixed cost {candidate.depth.fixed_cost:.4f} "
                          f"would exceed what it saves")
         else:
             lines.append(f"{name}: unused; below its minimum size or notional")
     return lines
+
+
+def _plain(value: Decimal) -> str:
+    return format(value.normalize(), "f")

@@ -3,31 +3,21 @@ SwapExecutor across a V2 pair and two V3 pools; the guard's refusals; min-out fa
 
 from __future__ import annotations
 
-import asyncio
-from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
 import pytest
-from eth_account import Account
-from eth_account.signers.local import LocalAccount
-from eth_typing import ChecksumAddress
 from web3 import Web3
-from web3.exceptions import ContractCustomError, ContractLogicError
+from web3.exceptions import ContractLogicError
 
-from chain.signers import SafeSignature, SignatureKind, SigningRequest
 from chain.wallet import (
     DELEGATECALL,
     Call,
-    GuardPolicy,
     HopKind,
     Route,
     SafeTx,
-    SafeWallet,
     WalletError,
     change_calls,
-    deploy_safe,
-    enable_guard_calls,
     fills_from_receipt,
     guard_contract,
     remove_guard_call,
@@ -39,115 +29,22 @@ from connectors.amm.venue import AmmVenues, amm_venues_from_manifest
 from connectors.venue import QtyBasis, Side
 
 from devnet_actions import rpc
+from safe_desk import (
+    DELAY_S,
+    TX_CAP,
+    USDC,
+    Desk,
+    approve_call,
+    make_desk,
+    transfer_call,
+)
 
 pytestmark = pytest.mark.integration
-
-USDC = 10**6
-DELAY_S = 3_600
-TX_CAP, DAY_CAP = 1_000_000 * USDC, 1_500_000 * USDC
-
-
-class KeySigner:
-    """A test-only Signer over a fixed local key (the production signers live in
-    chain.signers); it signs the SafeTx hash itself, as a Safe owner's ECDSA signature."""
-
-    def __init__(self, label: str) -> None:
-        self._account: LocalAccount = Account.from_key(Web3.keccak(text=label))
-        self.name = label
-
-    @property
-    def address(self) -> ChecksumAddress:
-        return self._account.address
-
-    @property
-    def public_key(self) -> bytes | None:
-        return None
-
-    async def sign(self, request: SigningRequest) -> SafeSignature:
-        signed = self._account.unsafe_sign_hash(request.digest)
-        data = signed.r.to_bytes(32, "big") + signed.s.to_bytes(32, "big") + bytes([signed.v])
-        return SafeSignature(self.address, SignatureKind.ECDSA, data)
-
-
-@dataclass
-class Desk:
-    w3: Web3
-    devnet: dict[str, Any]
-    wallet: SafeWallet
-    signers: list[KeySigner]
-    relayer: ChecksumAddress
-
-    @property
-    def executor(self) -> ChecksumAddress:
-        return Web3.to_checksum_address(self.devnet["execution"]["swap_executor"])
-
-    @property
-    def guard(self) -> ChecksumAddress:
-        return Web3.to_checksum_address(self.devnet["execution"]["guard"])
-
-    def token(self, symbol: str) -> Any:
-        return self.w3.eth.contract(address=self.devnet["tokens"][symbol]["address"],
-                                    abi=self.devnet["abis"]["TestERC20"])
-
-    def prepare(self, calls: list[Call], signers: list[KeySigner] | None = None,
-                tx: SafeTx | None = None) -> tuple[SafeTx, bytes]:
-        tx = tx or self.wallet.build(calls)
-        request = self.wallet.request(tx, calls)
-        signatures = asyncio.run(self.wallet.collect(request, signers or self.signers[:2]))
-        return tx, signatures
-
-    def run(self, calls: list[Call], tx: SafeTx | None = None) -> Any:
-        prepared, signatures = self.prepare(calls, tx=tx)
-        return self.wallet.execute(prepared, signatures, self.relayer)
-
-    def refusal(self, calls: list[Call], tx: SafeTx | None = None) -> str:
-        """The guard's custom error (its name) when the Safe is asked to run `calls`."""
-        prepared, signatures = self.prepare(calls, tx=tx)
-        function = self.wallet.contract.functions.execTransaction(*prepared.exec_args(signatures))
-        with pytest.raises(ContractCustomError) as refused:
-            function.call({"from": self.relayer})
-        data = refused.value.data if isinstance(refused.value.data, str) else ""
-        errors = {"0x" + selector(_signature(e)).hex(): e["name"]
-                  for e in guard_contract(self.w3, self.guard).abi if e["type"] == "error"}
-        return errors.get(data[:10], data)
-
-
-def _signature(abi_error: dict[str, Any]) -> str:
-    return f"{abi_error['name']}({','.join(i['type'] for i in abi_error['inputs'])})"
-
-
-def _approve(desk: Desk, symbol: str, spender: str, amount: int) -> Call:
-    data = bytes.fromhex(desk.token(symbol).encode_abi("approve", [spender, amount])[2:])
-    return Call(to=desk.token(symbol).address, data=data)
-
-
-def _transfer(desk: Desk, symbol: str, to: str, amount: int) -> Call:
-    data = bytes.fromhex(desk.token(symbol).encode_abi("transfer", [to, amount])[2:])
-    return Call(to=desk.token(symbol).address, data=data)
 
 
 @pytest.fixture
 def desk(w3: Web3, devnet: dict[str, Any]) -> Desk:
-    """A 2-of-3 Safe holding 2M USDC, guarded: only the executor, caps on USDC."""
-    signers = [KeySigner(f"crossbook-test-owner-{i}") for i in range(3)]
-    relayer = w3.eth.accounts[1]
-    address = deploy_safe(w3, devnet["safe"], [s.address for s in signers], 2, relayer, 11)
-    desk = Desk(w3, devnet, SafeWallet(w3, address, devnet["safe"]["multi_send_call_only"]),
-                signers, relayer)
-    desk.token("USDC").functions.transfer(address, 2_000_000 * USDC).transact(
-        {"from": w3.eth.accounts[0]})
-    usdc = Web3.to_checksum_address(devnet["tokens"]["USDC"]["address"])
-    policy = GuardPolicy(
-        delay_s=DELAY_S, sanctions_oracle=Web3.to_checksum_address(devnet["sanctions_oracle"]),
-        calls=[(desk.executor, selector("execute((address,address,((uint8,address)[],bool,"
-                                        "uint256)[],uint256,uint256,uint256))"))],
-        spenders=[desk.executor], caps={usdc: (TX_CAP, DAY_CAP)},
-    )
-    desk.run(enable_guard_calls(w3, desk.guard, address, policy))
-    guard_slot = Web3.keccak(text="guard_manager.guard.address")
-    stored = w3.eth.get_storage_at(address, guard_slot)
-    assert Web3.to_checksum_address(stored[-20:]) == desk.guard
-    return desk
+    return make_desk(w3, devnet)
 
 
 @pytest.fixture
@@ -219,7 +116,7 @@ def test_guard_when_target_not_allowlisted_then_call_not_allowed(desk: Desk) -> 
 
 def test_guard_when_transfer_to_foreign_recipient_then_recipient_not_allowed(desk: Desk) -> None:
     foreign = Web3.to_checksum_address("0x" + "42" * 20)
-    assert desk.refusal([_transfer(desk, "USDC", foreign, USDC)]) == "RecipientNotAllowed"
+    assert desk.refusal([transfer_call(desk, "USDC", foreign, USDC)]) == "RecipientNotAllowed"
     assert desk.refusal([Call(to=foreign, data=b"", value=1)]) == "RecipientNotAllowed"
 
 
@@ -233,17 +130,17 @@ def test_guard_when_recipient_sanctioned_on_the_oracle_then_refused_even_if_allo
     rpc(desk.w3, "evm_increaseTime", DELAY_S)
     rpc(desk.w3, "evm_mine")
     desk.run([apply])
-    desk.run([_transfer(desk, "USDC", partner, USDC)])  # allowlisted and clean: it pays
+    desk.run([transfer_call(desk, "USDC", partner, USDC)])  # allowlisted and clean: it pays
     oracle = desk.w3.eth.contract(address=desk.devnet["sanctions_oracle"],
                                   abi=desk.devnet["abis"]["SanctionsOracle"])
     oracle.functions.addToSanctionsList([partner]).transact({"from": desk.w3.eth.accounts[0]})
-    assert desk.refusal([_transfer(desk, "USDC", partner, USDC)]) == "Sanctioned"
+    assert desk.refusal([transfer_call(desk, "USDC", partner, USDC)]) == "Sanctioned"
     assert desk.refusal([Call(to=partner, data=b"", value=1)]) == "Sanctioned"
 
 
 def test_guard_when_approving_unknown_spender_then_spender_not_allowed(desk: Desk) -> None:
     stranger = Web3.to_checksum_address("0x" + "43" * 20)
-    assert desk.refusal([_approve(desk, "USDC", stranger, USDC)]) == "SpenderNotAllowed"
+    assert desk.refusal([approve_call(desk, "USDC", stranger, USDC)]) == "SpenderNotAllowed"
 
 
 def test_guard_when_delegatecall_to_anything_but_multisend_then_refused(desk: Desk) -> None:
@@ -254,18 +151,19 @@ def test_guard_when_delegatecall_to_anything_but_multisend_then_refused(desk: De
 
 def test_guard_when_one_call_of_a_batch_is_bad_then_whole_batch_refused(desk: Desk) -> None:
     foreign = Web3.to_checksum_address("0x" + "44" * 20)
-    calls = [_approve(desk, "USDC", desk.executor, USDC), _transfer(desk, "USDC", foreign, 1)]
+    calls = [approve_call(desk, "USDC", desk.executor, USDC),
+             transfer_call(desk, "USDC", foreign, 1)]
     assert desk.refusal(calls) == "RecipientNotAllowed"
 
 
 def test_guard_when_caps_breached_per_tx_or_per_day_then_cap_exceeded(desk: Desk) -> None:
-    over = [_approve(desk, "USDC", desk.executor, TX_CAP + 1)]
+    over = [approve_call(desk, "USDC", desk.executor, TX_CAP + 1)]
     assert desk.refusal(over) == "CapExceeded"
     # Two approvals in one transaction add up.
-    split = [_approve(desk, "USDC", desk.executor, TX_CAP // 2 + 1)] * 2
+    split = [approve_call(desk, "USDC", desk.executor, TX_CAP // 2 + 1)] * 2
     assert desk.refusal(split) == "CapExceeded"
-    desk.run([_transfer(desk, "USDC", desk.wallet.address, 900_000 * USDC)])
-    again = [_transfer(desk, "USDC", desk.wallet.address, 700_000 * USDC)]
+    desk.run([transfer_call(desk, "USDC", desk.wallet.address, 900_000 * USDC)])
+    again = [transfer_call(desk, "USDC", desk.wallet.address, 700_000 * USDC)]
     assert desk.refusal(again) == "CapExceeded"  # 1.6M today > 1.5M
 
 
@@ -283,7 +181,7 @@ def test_guard_change_when_applied_before_delay_then_fails_and_after_delay_takes
     rpc(desk.w3, "evm_mine")
     desk.run([apply])
     assert guard.functions.perTxCap(desk.wallet.address, usdc).call() == 10 * USDC
-    assert desk.refusal([_approve(desk, "USDC", desk.executor, 11 * USDC)]) == "CapExceeded"
+    assert desk.refusal([approve_call(desk, "USDC", desk.executor, 11 * USDC)]) == "CapExceeded"
 
 
 def test_guard_way_out_when_removal_scheduled_and_matured_then_safe_removes_the_guard(
@@ -303,6 +201,6 @@ def test_guard_way_out_when_removal_scheduled_and_matured_then_safe_removes_the_
 
 
 def test_wallet_when_fewer_signers_than_threshold_then_refused_before_sending(desk: Desk) -> None:
-    calls = [_approve(desk, "USDC", desk.executor, USDC)]
+    calls = [approve_call(desk, "USDC", desk.executor, USDC)]
     with pytest.raises(WalletError, match="1 signatures for a threshold of 2"):
         desk.prepare(calls, signers=desk.signers[:1])

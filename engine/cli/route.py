@@ -1,0 +1,84 @@
+"""`crossbook route`: the cheapest all-in split of one order over every venue, explained."""
+
+from __future__ import annotations
+
+import asyncio
+from decimal import Decimal, InvalidOperation
+from typing import Annotated
+
+import typer
+
+from chain.devnet import connect
+from connectors.amm.venue import amm_venues_from_manifest
+from connectors.errors import VenueError
+from connectors.venue import QtyBasis, Side, Venue
+from engine.cli.devnet import StateDir, devnet_at
+from engine.cli.output import ExitCode, console, fail, print_json, reported_errors, table
+from engine.errors import InvalidValue
+from engine.router import RoutePlan, Router, RouteRequest
+
+
+def _decimal(option: str, text: str | None) -> Decimal | None:
+    if text is None:
+        return None
+    try:
+        return Decimal(text)
+    except InvalidOperation:
+        fail(ExitCode.USAGE, f"{option}: {text!r} is not a decimal number")
+
+
+def route(
+    symbol: Annotated[str, typer.Option(help="Market, BASE/QUOTE, e.g. WETH/USDC.")],
+    side: Annotated[Side, typer.Option(help="Taker side.")],
+    qty: Annotated[str, typer.Option(help="Quantity, a decimal in human units.")],
+    basis: Annotated[QtyBasis, typer.Option(help="Count --qty in the base or quote asset.")]
+    = QtyBasis.BASE,
+    limit_price: Annotated[str | None, typer.Option(
+        help="Stop where the marginal price passes this (buy: above, sell: below).")] = None,
+    max_slippage_bps: Annotated[str | None, typer.Option(
+        help="Stop this many bps past the best price at zero size.")] = None,
+    state_dir: StateDir = None,
+    json_output: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+) -> None:
+    """Plan an order across every venue of the running devnet: legs, costs and why."""
+    amount = _decimal("--qty", qty)
+    assert amount is not None
+    request = RouteRequest(symbol, side, amount, basis, _decimal("--limit-price", limit_price),
+                           _decimal("--max-slippage-bps", max_slippage_bps))
+    with reported_errors():
+        manifest = devnet_at(state_dir).status()
+        venues: list[Venue] = list(amm_venues_from_manifest(connect(manifest["rpc_url"]),
+                                                           manifest).venues)
+    try:
+        plan = asyncio.run(Router(venues).plan(request))
+    except (InvalidValue, VenueError) as error:
+        fail(ExitCode.REFUSED, str(error))
+    if json_output:
+        print_json(plan.to_json())
+        return
+    _print(plan)
+
+
+def _print(plan: RoutePlan) -> None:
+    r = plan.request
+    rows = [[leg.venue, _plain(leg.base_qty), _plain(leg.quote_qty), _q(leg.quote.avg_price),
+             _q(leg.quote.marginal_price), _q(leg.quote.fee), _q(leg.quote.fixed_cost)]
+            for leg in plan.legs]
+    rows.append(["total", _plain(plan.base_qty), _plain(plan.quote_qty), _q(plan.avg_price),
+                 _q(plan.stop_price), _q(plan.fees), _q(plan.gas)])
+    console.print(table(f"route: {r.side.value} {r.qty} {r.basis.value} of {r.symbol}",
+                        ["venue", "base", "quote", "avg price", "marginal", "fee", "gas"], rows))
+    console.print(f"all-in price {_q(plan.all_in_price)}  impact {plan.impact_bps} bps vs best "
+                  f"{_q(plan.reference_price)}  unfilled {_plain(plan.unfilled)}  quotes at "
+                  f"block {', '.join(map(str, plan.blocks)) or '-'}  planned in "
+                  f"{plan.planning_ns / 1e6:.1f} ms")
+    for line in plan.explanation:
+        console.print(f"  - {line}")
+
+
+def _q(value: Decimal) -> Decimal:
+    return value.quantize(Decimal("0.0001"))
+
+
+def _plain(value: Decimal) -> Decimal:
+    return Decimal(format(value.normalize(), "f"))
