@@ -8,7 +8,7 @@ follows reorgs until a transaction is FINAL at the configured depth.
 """
 
 from chain.txmanager._fees import bumped_wei, dynamic_fees, legacy_fees, replacement_fees
-from chain.txmanager._manager import TrackedTx, TxManager
+from chain.txmanager._manager import EventStream, TrackedTx, TxManager
 from chain.txmanager._model import (
     TRANSITIONS,
     Fees,
@@ -44,6 +44,7 @@ __all__ = [
     "TRANSITIONS",
     "BroadcastFailed",
     "BroadcastRejected",
+    "EventStream",
     "FeeCapReached",
     "Fees",
     "IllegalTxTransition",

@@ -14,7 +14,7 @@ import contextlib
 import logging
 import time
 import uuid
-from collections.abc import AsyncIterator, Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 from eth_typing import ChecksumAddress
@@ -73,7 +73,8 @@ class TrackedTx:
         """Wait until the transaction reaches `state` (FINAL also satisfies MINED).
 
         Raises TxOutcome when it ends in another outcome (failed, replaced, dropped), and
-        TimeoutError when nothing decides within `timeout_s`.
+        TimeoutError when nothing decides within `timeout_s`. Progress comes from the tracker:
+        run it in the background (`start`, or `async with`) or call `poll()`.
         """
         return await self.manager.wait_for(self.tx_id, state, timeout_s)
 
@@ -85,6 +86,23 @@ class TrackedTx:
 
     def __repr__(self) -> str:
         return f"TrackedTx({self.tx_id})"
+
+
+class EventStream:
+    """An async iterator over state changes, subscribed from the moment it is created."""
+
+    def __init__(self, manager: TxManager) -> None:
+        self._queue: asyncio.Queue[TxEvent] = asyncio.Queue()
+        self._unsubscribe = manager.subscribe(self._queue.put_nowait)
+
+    def __aiter__(self) -> EventStream:
+        return self
+
+    async def __anext__(self) -> TxEvent:
+        return await self._queue.get()
+
+    def close(self) -> None:
+        self._unsubscribe()
 
 
 class TxManager:
@@ -332,17 +350,16 @@ class TxManager:
     def subscribe(self, callback: Callable[[TxEvent], None]) -> Callable[[], None]:
         """Call `callback` on every state change; returns a function that unsubscribes."""
         self._subscribers.append(callback)
-        return lambda: self._subscribers.remove(callback)
 
-    async def events(self) -> AsyncIterator[TxEvent]:
-        """Every state change from now on, as an async iterator."""
-        queue: asyncio.Queue[TxEvent] = asyncio.Queue()
-        unsubscribe = self.subscribe(queue.put_nowait)
-        try:
-            while True:
-                yield await queue.get()
-        finally:
-            unsubscribe()
+        def unsubscribe() -> None:
+            with contextlib.suppress(ValueError):
+                self._subscribers.remove(callback)
+
+        return unsubscribe
+
+    def events(self) -> EventStream:
+        """Every state change from this call on, as an async iterator (close it when done)."""
+        return EventStream(self)
 
     async def _emit(self, tx_event: TxEvent) -> None:
         log.info("tx %s nonce %d: %s -> %s %s", tx_event.tx_id, tx_event.nonce,

@@ -20,7 +20,9 @@ from eth_account import Account
 from eth_typing import ChecksumAddress
 from web3 import Web3
 
+from chain.devnet import AnvilOptions, running_devnet
 from chain.txmanager import (
+    FeeCapReached,
     LocalKeyTxSigner,
     RevertKind,
     SimulationReverted,
@@ -457,3 +459,97 @@ async def test_restart_when_transaction_in_flight_then_new_manager_tracks_it_to_
     assert record.mined_hash == tracked.record.versions[0].tx_hash
     next_tx = await second.submit(transfer(sender_key, recipient))
     assert next_tx.record.nonce == record.nonce + 1
+
+
+async def test_call_when_state_changes_after_simulation_then_mined_reverted_is_failed(
+    managers: Factory, chain: Chain, devnet: dict[str, Any], sender_key: str
+) -> None:
+    manager = await managers()
+    weth = chain.w3.eth.contract(address=devnet["tokens"]["WETH"]["address"],
+                                 abi=devnet["abis"]["WrappedEther"])
+    sender = Account.from_key(sender_key).address
+    spender = chain.w3.eth.accounts[7]  # unlocked by anvil
+
+    def call(name: str, *args: Any, value_wei: int = 0) -> TxRequest:
+        data = bytes.fromhex(weth.encode_abi(name, list(args))[2:])
+        return TxRequest(sender=sender, to=weth.address, data=data, value_wei=value_wei)
+
+    for setup in (call("deposit", value_wei=10**18), call("approve", spender, 10**18)):
+        done = await manager.submit(setup)
+        await manager.poll()
+        assert done.record.state is TxState.MINED
+    chain.automine(False)
+    tracked = await manager.submit(call("withdraw", 10**18))  # simulates fine: balance is there
+    tip = tracked.record.versions[0].fees.max_priority_fee_per_gas_wei * 10  # type: ignore[operator]
+    weth.functions.transferFrom(sender, spender, 10**18).transact(
+        {"from": spender, "maxPriorityFeePerGas": tip, "maxFeePerGas": tip * 10})  # type: ignore[typeddict-item]
+    chain.mine(1)  # the higher tip goes first: the withdrawal finds no balance and reverts
+    await manager.poll()
+
+    record = tracked.record
+    assert record.state is TxState.FAILED
+    assert chain.receipt(record.mined_hash)["status"] == "0x0"  # type: ignore[arg-type]
+    with pytest.raises(TxOutcome, match="failed"):
+        await tracked.wait(TxState.FINAL, timeout_s=1)
+
+
+async def test_background_tracker_when_started_then_events_stream_to_final(
+    devnet: dict[str, Any], chain: Chain, store_url: str, sender_key: str,
+    recipient: ChecksumAddress
+) -> None:
+    config = TxManagerConfig(store_url=store_url, confirmations=2, poll_interval_s=0.05)
+    async with TxManager(devnet["rpc_url"], [LocalKeyTxSigner(sender_key)], config) as manager:
+        stream = manager.events()
+        tracked = await manager.submit(transfer(sender_key, recipient))
+        chain.mine(1)
+        record = await tracked.wait(TxState.FINAL, timeout_s=10)
+        states = [(await anext(stream)).state for _ in range(5)]
+        stream.close()
+
+    assert record.state is TxState.FINAL
+    assert states == [TxState.CREATED, TxState.SIGNED, TxState.SENT, TxState.MINED,
+                      TxState.FINAL]
+
+
+async def test_speed_up_when_fee_cap_leaves_no_room_then_refused_and_nothing_sent(
+    managers: Factory, chain: Chain, sender_key: str, recipient: ChecksumAddress
+) -> None:
+    chain.automine(False)
+    probe = await managers()
+    fees = await probe.estimate_fees()
+    manager = await managers(max_fee_per_gas_cap_wei=fees.cost_cap_per_gas_wei)
+    tracked = await manager.submit(transfer(sender_key, recipient))
+
+    with pytest.raises(FeeCapReached):
+        await tracked.speed_up()
+
+    assert len(tracked.record.versions) == 1
+    assert tracked.record.state is TxState.SENT
+
+
+class _BerlinAnvil(AnvilOptions):
+    """anvil before London: no base fee, so the manager must price with a legacy gas price."""
+
+    def command(self, port: int) -> list[str]:
+        return [*super().command(port), "--hardfork", "berlin"]
+
+
+async def test_node_without_eip1559_when_submitting_then_legacy_gas_price_is_used(
+    tmp_path: Path, sender_key: str, recipient: ChecksumAddress
+) -> None:
+    with running_devnet(tmp_path / "berlin", _BerlinAnvil()) as manifest:
+        config = TxManagerConfig(store_url=f"sqlite:///{tmp_path / 'txm.sqlite'}",
+                                 confirmations=1)
+        manager = TxManager(manifest["rpc_url"], [LocalKeyTxSigner(sender_key)], config)
+        await manager.open()
+        try:
+            tracked = await manager.submit(transfer(sender_key, recipient))
+            await manager.poll()
+            record = tracked.record
+        finally:
+            await manager.close()
+
+    fees = record.versions[0].fees
+    assert not fees.is_dynamic and fees.gas_price_wei
+    assert record.versions[0].raw[0] >= 0xc0  # an untyped (RLP list) legacy transaction
+    assert record.state is TxState.FINAL
