@@ -150,7 +150,17 @@ class TxManager:
 
     async def reconcile(self) -> None:
         """Resume everything in flight: re-send signed transactions whose lease expired, close
-        nonces reserved but never signed, and check every sent or mined transaction."""
+        nonces reserved but never signed, and check every sent or mined transaction.
+
+        First, a store that is ahead of the chain's pending nonce with nothing in flight at
+        those nonces (the chain was reset or reverted under it) is rewound to the chain, so new
+        transactions do not wait behind nonces that no longer exist."""
+        for sender in self.senders:
+            pending = await self.rpc.nonce(sender, "pending")
+            rewound = self.store.rewind(self.chain_id, sender, pending)
+            if rewound is not None:
+                log.warning("nonce store for %s was at %d, chain pending at %d: rewound",
+                            sender, rewound, pending)
         await self._tracker.poll()
 
     def start(self) -> None:

@@ -220,6 +220,11 @@ class TxManagerConfig(BaseModel):
     stuck_after_s: float = Field(default=60.0, ge=0,
                                  description="Time without inclusion before a speed-up.")
     auto_replace: bool = Field(default=True, description="Speed up stuck transactions.")
+    cancel_after_s: float | None = Field(
+        default=None, ge=0,
+        description="Time since first sent after which a still-pending transaction is "
+        "cancelled (0-value self-transfer at its nonce); None never cancels on its own.",
+    )
     max_replacements: int = Field(default=5, ge=0,
                                   description="Automatic speed-ups per transaction at most.")
     replacement_bump_pct: int = Field(

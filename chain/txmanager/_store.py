@@ -194,6 +194,25 @@ class TxStore:
                 update(NONCES).filter_by(**key, next_nonce=nonce + 1).values(next_nonce=nonce))
             return result.rowcount == 1
 
+    def rewind(self, chain_id: int, sender: str, chain_pending_nonce: int) -> int | None:
+        """Set the sender's next nonce back to the chain's pending nonce when the store is
+        ahead and no unsettled record holds a nonce at or above it; return the old value."""
+        key = {"chain_id": chain_id, "sender": sender}
+        with self._write(sender) as connection:
+            stored = connection.execute(
+                select(NONCES.c.next_nonce).filter_by(**key)).scalar_one_or_none()
+            if stored is None or stored <= chain_pending_nonce:
+                return None
+            in_flight = connection.execute(select(RECORDS.c.tx_id).where(
+                RECORDS.c.chain_id == chain_id, RECORDS.c.sender == sender,
+                RECORDS.c.nonce >= chain_pending_nonce, RECORDS.c.settled.is_(False),
+            ).limit(1)).first()
+            if in_flight is not None:
+                return None
+            connection.execute(
+                update(NONCES).filter_by(**key).values(next_nonce=chain_pending_nonce))
+            return int(stored)
+
     def next_nonce(self, chain_id: int, sender: str) -> int | None:
         with self._engine.connect() as connection:
             value = connection.execute(select(NONCES.c.next_nonce).filter_by(

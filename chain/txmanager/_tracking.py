@@ -6,7 +6,7 @@
 - SENT: a receipt for any version makes it MINED / FAILED (status 0) / REPLACED (our cancel);
   the nonce used with no receipt of ours makes it REPLACED; gone from the pool makes it
   re-broadcast (re-priced if the node says it is now underpriced) or DROPPED; pending longer
-  than `stuck_after_s` makes it sped up.
+  than `stuck_after_s` makes it sped up, longer than `cancel_after_s` (when set) cancelled.
 - MINED / FAILED / REPLACED: if the receipt's block is no longer canonical (reorg), back to
   SENT; at `confirmations` deep, MINED becomes FINAL and the record is settled.
 """
@@ -94,6 +94,8 @@ class Tracker:
             return
         if not await self._in_pool(record):
             await self._on_missing(record)
+        elif self._cancel_due(record):
+            await self.m.cancel(record.tx_id)
         elif self._is_stuck(record):
             await self.m.speed_up(record.tx_id)
 
@@ -102,6 +104,16 @@ class Tracker:
             if await self.m.rpc.transaction(version.tx_hash) is not None:
                 return True
         return False
+
+    def _cancel_due(self, record: TxRecord) -> bool:
+        """Pending longer than `cancel_after_s` since first sent, and not cancelled yet."""
+        after_s = self.m.config.cancel_after_s
+        first = record.versions[0] if record.versions else None
+        if after_s is None or first is None:
+            return False
+        if any(v.kind is VersionKind.CANCEL for v in record.versions):
+            return False
+        return time.time_ns() - (first.sent_ns or record.created_ns) >= after_s * 1e9
 
     def _is_stuck(self, record: TxRecord) -> bool:
         config = self.m.config

@@ -553,3 +553,38 @@ async def test_node_without_eip1559_when_submitting_then_legacy_gas_price_is_use
     assert not fees.is_dynamic and fees.gas_price_wei
     assert record.versions[0].raw[0] >= 0xc0  # an untyped (RLP list) legacy transaction
     assert record.state is TxState.FINAL
+
+
+async def test_pending_too_long_when_cancel_after_is_set_then_cancelled_automatically(
+    managers: Factory, chain: Chain, sender_key: str, recipient: ChecksumAddress
+) -> None:
+    manager = await managers(cancel_after_s=0)
+    chain.automine(False)
+    tracked = await manager.submit(transfer(sender_key, recipient, 10**18))
+
+    await manager.poll()
+    assert [v.kind for v in tracked.record.versions] == [VersionKind.ORIGINAL,
+                                                         VersionKind.CANCEL]
+    chain.mine(1)
+    await manager.poll()
+
+    assert tracked.record.state is TxState.REPLACED
+    assert tracked.record.mined_version.kind is VersionKind.CANCEL  # type: ignore[union-attr]
+
+
+async def test_open_when_chain_was_reverted_under_the_store_then_nonces_rewind_to_chain(
+    managers: Factory, chain: Chain, sender_key: str, recipient: ChecksumAddress
+) -> None:
+    snapshot = chain.rpc("evm_snapshot", [])
+    first = await managers(confirmations=1)
+    done = await first.submit(transfer(sender_key, recipient))
+    await first.poll()
+    assert done.record.state is TxState.FINAL
+    chain.rpc("evm_revert", [snapshot])  # the chain forgets the transaction; the store does not
+
+    second = await managers(confirmations=1)
+    again = await second.submit(transfer(sender_key, recipient))
+    await second.poll()
+
+    assert again.record.nonce == done.record.nonce
+    assert again.record.state is TxState.FINAL
