@@ -10,6 +10,7 @@ on the current state, so two trackers of the same transaction cannot both apply 
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import json
 import time
@@ -39,7 +40,7 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import IntegrityError, OperationalError
 
 from chain.txmanager._model import (
     TRANSITIONS,
@@ -163,19 +164,26 @@ class TxStore:
         """Give `record` the sender's next nonce (never below the chain's pending count) under
         a lease, insert it as CREATED and advance the sender's next nonce, atomically."""
         key = {"chain_id": record.chain_id, "sender": record.sender}
+        self._ensure_sender(key)
         with self._write(record.sender) as connection:
+            # FOR UPDATE locks the row on PostgreSQL; SQLite already holds the database lock.
             stored = connection.execute(
-                select(NONCES.c.next_nonce).filter_by(**key)).scalar_one_or_none()
-            nonce = max(stored or 0, chain_pending_nonce)
-            if stored is None:
-                connection.execute(insert(NONCES).values(**key, next_nonce=nonce + 1))
-            else:
-                connection.execute(update(NONCES).filter_by(**key).values(next_nonce=nonce + 1))
+                select(NONCES.c.next_nonce).filter_by(**key).with_for_update()).scalar_one()
+            nonce = max(stored, chain_pending_nonce)
+            connection.execute(update(NONCES).filter_by(**key).values(next_nonce=nonce + 1))
             reserved = _replace(record, nonce=nonce)
             connection.execute(insert(RECORDS).values(
                 **_record_row(reserved), lease_owner=lease_owner,
                 lease_expires_ns=lease_expires_ns))
             return reserved, self._event(connection, reserved, None, reserved.detail)
+
+    def _ensure_sender(self, key: dict[str, Any]) -> None:
+        """Create the sender's nonce row once; a concurrent creator winning is fine."""
+        with self._engine.connect() as connection:
+            exists = connection.execute(select(NONCES.c.next_nonce).filter_by(**key)).first()
+        if exists is None:
+            with contextlib.suppress(IntegrityError), self._write(key["sender"]) as connection:
+                connection.execute(insert(NONCES).values(**key, next_nonce=0))
 
     def insert_at_nonce(self, record: TxRecord, lease_owner: str,
                         lease_expires_ns: int) -> tuple[TxRecord, TxEvent]:
@@ -199,8 +207,8 @@ class TxStore:
         ahead and no unsettled record holds a nonce at or above it; return the old value."""
         key = {"chain_id": chain_id, "sender": sender}
         with self._write(sender) as connection:
-            stored = connection.execute(
-                select(NONCES.c.next_nonce).filter_by(**key)).scalar_one_or_none()
+            stored = connection.execute(select(NONCES.c.next_nonce).filter_by(**key)
+                                        .with_for_update()).scalar_one_or_none()
             if stored is None or stored <= chain_pending_nonce:
                 return None
             in_flight = connection.execute(select(RECORDS.c.tx_id).where(
