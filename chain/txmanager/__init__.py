@@ -8,7 +8,8 @@ follows reorgs until a transaction is FINAL at the configured depth.
 """
 
 from chain.txmanager._fees import bumped_wei, dynamic_fees, legacy_fees, replacement_fees
-from chain.txmanager._manager import EventStream, TrackedTx, TxManager
+from chain.txmanager._handles import EventStream, TrackedTx
+from chain.txmanager._manager import TxManager
 from chain.txmanager._model import (
     TRANSITIONS,
     Fees,
