@@ -21,8 +21,10 @@ from eth_typing import ChecksumAddress
 from web3 import Web3
 
 from chain.devnet import AnvilOptions, running_devnet
+from chain.errors import RpcUnreachable
 from chain.txmanager import (
     FeeCapReached,
+    JsonRpc,
     LocalKeyTxSigner,
     RevertKind,
     SimulationReverted,
@@ -588,3 +590,81 @@ async def test_open_when_chain_was_reverted_under_the_store_then_nonces_rewind_t
 
     assert again.record.nonce == done.record.nonce
     assert again.record.state is TxState.FINAL
+
+
+class _OutageOnFirstSend(JsonRpc):
+    """The real RPC client, except that the first broadcast finds the node unreachable.
+
+    Mocked because a network outage at exactly that call cannot be produced on demand against
+    the shared devnet; every other call goes to anvil."""
+
+    def __init__(self, url: str) -> None:
+        super().__init__(url)
+        self.outages = 1
+
+    async def send_raw(self, raw: bytes) -> str:
+        if self.outages:
+            self.outages -= 1
+            raise RpcUnreachable(self.url, "eth_sendRawTransaction: connection reset")
+        return await super().send_raw(raw)
+
+
+async def test_broadcast_when_node_unreachable_then_kept_signed_and_resent_by_tracker(
+    devnet: dict[str, Any], chain: Chain, store_url: str, sender_key: str,
+    recipient: ChecksumAddress
+) -> None:
+    config = TxManagerConfig(store_url=store_url, confirmations=1)
+    manager = TxManager(_OutageOnFirstSend(devnet["rpc_url"]), [LocalKeyTxSigner(sender_key)],
+                        config)
+    await manager.open()
+    try:
+        tracked = await manager.submit(transfer(sender_key, recipient))
+        assert tracked.record.state is TxState.SIGNED  # persisted, not lost, not failed
+        await manager.poll()  # re-sent (automine includes it)
+        await manager.poll()
+        record = tracked.record
+    finally:
+        await manager.close()
+
+    assert record.state is TxState.FINAL
+    assert record.mined_hash == record.versions[0].tx_hash
+
+
+class _RefusingSigner:
+    """A signer whose policy refuses everything (as a remote custody signer may)."""
+
+    def __init__(self, key: str) -> None:
+        self.address = Account.from_key(key).address
+
+    async def sign_transaction(self, transaction: Mapping[str, Any]) -> bytes:
+        raise PermissionError("policy refused")
+
+
+async def test_signer_when_it_refuses_then_dropped_and_nonce_handed_back(
+    managers: Factory, chain: Chain, sender_key: str, recipient: ChecksumAddress
+) -> None:
+    refusing = await managers(signer=_RefusingSigner(sender_key))
+    with pytest.raises(PermissionError):
+        await refusing.submit(transfer(sender_key, recipient), tx_id="refused")
+    assert refusing.get("refused").state is TxState.DROPPED
+
+    manager = await managers()
+    tracked = await manager.submit(transfer(sender_key, recipient))
+    await manager.poll()
+
+    assert tracked.record.nonce == refusing.get("refused").nonce  # no gap was left
+    assert tracked.record.state is TxState.MINED
+
+
+async def test_submit_when_same_tx_id_twice_then_sent_once(
+    managers: Factory, chain: Chain, sender_key: str, recipient: ChecksumAddress
+) -> None:
+    manager = await managers()
+    sender = Account.from_key(sender_key).address
+    start = chain.nonce(sender)
+
+    first = await manager.submit(transfer(sender_key, recipient), tx_id="order-42-leg-1")
+    second = await manager.submit(transfer(sender_key, recipient), tx_id="order-42-leg-1")
+
+    assert first.tx_id == second.tx_id
+    assert chain.nonce(sender) == start + 1
