@@ -1,5 +1,7 @@
 """Chain benchmarks: how long a devnet takes to be ready with the whole world deployed, and
-the gas of swaps through our executor vs Uniswap's SwapRouter (bench_execution).
+the gas of swaps through our executor vs Uniswap's SwapRouter (bench_execution), signing
+latency per signer type (bench_signing) and the transaction manager's overhead
+(bench_txmanager).
 
 Baseline: starting the same anvil with nothing deployed, in the same run. The ratio is the cost of
 the world (tokens, Uniswap V2/V3 with liquidity, periphery, Safe) on top of the bare node.
@@ -14,6 +16,8 @@ from pathlib import Path
 from typing import Any
 
 import bench_execution  # scripts/ is on the path of every bench area
+import bench_signing
+import bench_txmanager
 
 from chain.compile import compile_all
 from chain.devnet import running_devnet
@@ -40,4 +44,4 @@ def run() -> list[dict[str, Any]]:
     return [{
         "name": "devnet_up_with_world_s", "value": world, "unit": "s", "better": "lower",
         "baseline_name": "anvil_up_bare_s", "baseline_value": bare,
-    }, *bench_execution.run()]
+    }, *bench_execution.run(), *bench_signing.run(), *bench_txmanager.run()]
