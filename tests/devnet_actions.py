@@ -24,3 +24,16 @@ def router_swap(w3: Web3, devnet: dict[str, Any], token_in: str, token_out: str,
     router.functions.exactInputSingle((
         token.address, devnet["tokens"][token_out]["address"], fee, trader, 2**32 - 1,
         amount, 0, 0)).transact({"from": trader})
+
+
+# anvil's well-known development mnemonic: its keys are public and fund only local chains.
+ANVIL_MNEMONIC = "test test test test test test test test test test test junk"
+
+
+def dev_key(index: int) -> str:
+    """The private key (hex) of anvil's development account `index`."""
+    from eth_account import Account
+
+    Account.enable_unaudited_hdwallet_features()
+    account = Account.from_mnemonic(ANVIL_MNEMONIC, account_path=f"m/44'/60'/0'/0/{index}")
+    return "0x" + bytes(account.key).hex()

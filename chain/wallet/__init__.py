@@ -21,6 +21,7 @@ from chain.wallet.guard import (
     selector,
 )
 from chain.wallet.multisend import Call, batch_tx, pack_calls
+from chain.wallet.relay import FillBook, FillChange, FillEvent, relay
 from chain.wallet.safe import (
     CALL,
     DELEGATECALL,
@@ -40,6 +41,9 @@ __all__ = [
     "DELEGATECALL",
     "ZERO_ADDRESS",
     "Call",
+    "FillBook",
+    "FillChange",
+    "FillEvent",
     "GuardPolicy",
     "Hop",
     "HopKind",
@@ -60,6 +64,7 @@ __all__ = [
     "fills_from_receipt",
     "guard_contract",
     "pack_calls",
+    "relay",
     "remove_guard_call",
     "safe_contract",
     "safe_tx_hash",
