@@ -6,11 +6,6 @@ pg_ctl) on a free loopback port, and removed afterwards (as in test_journal_post
 
 from __future__ import annotations
 
-import os
-import shutil
-import socket
-import subprocess
-import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -30,41 +25,18 @@ from risk.compliance import (
 )
 from risk.compliance._transfers import read_cursor, write_cursor
 
+from postgres_server import postgres_server
+
 pytestmark = pytest.mark.integration
 
-INITDB = shutil.which("initdb")
-AS_ROOT = os.geteuid() == 0
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "ofac"
 DELISTED = "0x7e57000000000000000000000000000000000003"
 
 
-def _as_postgres(*command: str) -> list[str]:
-    return ["runuser", "-u", "postgres", "--", *command] if AS_ROOT else list(command)
-
-
 @pytest.fixture(scope="module")
 def postgres_url() -> Iterator[str]:
-    if INITDB is None:
-        pytest.skip("PostgreSQL server binaries (initdb, pg_ctl) are not installed here")
-    root = Path(tempfile.mkdtemp(prefix="crossbook-compliance-pg-"))
-    if AS_ROOT:
-        shutil.chown(root, "postgres")
-    data = root / "data"
-    subprocess.run(_as_postgres(INITDB, "-D", str(data), "-U", "crossbook", "--auth=trust"),
-                   check=True, capture_output=True)
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    pg_ctl = str(Path(INITDB).resolve().parent / "pg_ctl")
-    options = f"-p {port} -k {root} -c listen_addresses=127.0.0.1"
-    subprocess.run(_as_postgres(pg_ctl, "-D", str(data), "-o", options, "-w", "start",
-                                "-l", str(root / "log")), check=True, capture_output=True)
-    try:
-        yield f"postgresql+psycopg://crossbook@127.0.0.1:{port}/postgres"
-    finally:
-        subprocess.run(_as_postgres(pg_ctl, "-D", str(data), "-m", "immediate", "stop"),
-                       check=False, capture_output=True)
-        shutil.rmtree(root, ignore_errors=True)
+    with postgres_server("crossbook-compliance-pg-") as url:
+        yield url
 
 
 def test_store_on_postgres_keeps_versions_screens_and_replays(postgres_url: str) -> None:

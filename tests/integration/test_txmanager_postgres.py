@@ -7,55 +7,25 @@ pg_ctl) on a free loopback port, and removed afterwards.
 
 from __future__ import annotations
 
-import os
-import shutil
-import socket
-import subprocess
-import tempfile
 import threading
 import time
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
 from chain.txmanager import TxPurpose, TxRecord, TxState, TxStore
 
+from postgres_server import postgres_server
+
 pytestmark = pytest.mark.integration
 
-INITDB = shutil.which("initdb")
-AS_ROOT = os.geteuid() == 0
 SENDER = "0x9965507D1a55bcC2695C58ba16FB37d819B0A4dc"
-
-
-def _as_postgres(*command: str) -> list[str]:
-    # initdb and postgres refuse to run as root; use the system's postgres account when we are.
-    return ["runuser", "-u", "postgres", "--", *command] if AS_ROOT else list(command)
 
 
 @pytest.fixture(scope="module")
 def postgres_url() -> Iterator[str]:
-    if INITDB is None:
-        pytest.skip("PostgreSQL server binaries (initdb, pg_ctl) are not installed here")
-    root = Path(tempfile.mkdtemp(prefix="crossbook-txm-pg-"))
-    if AS_ROOT:
-        shutil.chown(root, "postgres")
-    data = root / "data"
-    subprocess.run(_as_postgres(INITDB, "-D", str(data), "-U", "crossbook", "--auth=trust"),
-                   check=True, capture_output=True)
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    pg_ctl = str(Path(INITDB).resolve().parent / "pg_ctl")
-    options = f"-p {port} -k {root} -c listen_addresses=127.0.0.1"
-    subprocess.run(_as_postgres(pg_ctl, "-D", str(data), "-o", options, "-w", "start",
-                                "-l", str(root / "log")), check=True, capture_output=True)
-    try:
-        yield f"postgresql+psycopg://crossbook@127.0.0.1:{port}/postgres"
-    finally:
-        subprocess.run(_as_postgres(pg_ctl, "-D", str(data), "-m", "immediate", "stop"),
-                       check=False, capture_output=True)
-        shutil.rmtree(root, ignore_errors=True)
+    with postgres_server("crossbook-txm-pg-") as url:
+        yield url
 
 
 def _record(tx_id: str) -> TxRecord:
