@@ -80,6 +80,7 @@ class MarginEngineView:
     def __init__(self, engines: Mapping[str, MarginEngine], instruments: InstrumentBook) -> None:
         self._engines = dict(engines)
         self._instruments = instruments
+        self._now: dict[str, MarginImpact] = {}  # margin with no new leg, per account
 
     def _engine(self, account: str) -> MarginEngine:
         engine = self._engines.get(account)
@@ -90,6 +91,7 @@ class MarginEngineView:
     def replace(self, account: str, engine: MarginEngine) -> None:
         """Swap in an account's engine after fills (the OMS keeps it current)."""
         self._engines[account] = engine
+        self._now.pop(account, None)
 
     def greeks(self, account: str, underlying: str) -> Greeks:
         for total in self._engine(account).greeks:
@@ -121,8 +123,13 @@ class MarginEngineView:
         return out
 
     def margin_after(self, account: str, legs: Sequence[LegIntent]) -> MarginImpact:
+        if not legs and account in self._now:  # asked on every check: the book has not moved
+            return self._now[account]
         engine = self._engine(account)
         positions = tuple(self._instruments.position(leg, engine.market.index(leg.underlying))
                           for leg in legs)
         margin, buffer = engine.scenario_book.margin_and_buffer_with(*positions)
-        return MarginImpact(margin.utilisation, math.inf if buffer is None else buffer)
+        impact = MarginImpact(margin.utilisation, math.inf if buffer is None else buffer)
+        if not legs:
+            self._now[account] = impact
+        return impact
