@@ -90,7 +90,10 @@ class LocalOrderBook:
                 self.gaps += 1
                 self.desync()
                 raise BookGap(self.symbol, last_update_id + 1, diff.first_update_id)
-            first = False
+            if first:
+                first = False
+                self._apply(diff)  # overlaps the snapshot: levels are absolute, so safe
+                continue
             self.on_diff(diff)
 
     def _apply(self, diff: DepthDiff) -> None:

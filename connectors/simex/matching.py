@@ -507,6 +507,8 @@ class MatchingEngine:
                 else:
                     qty = min(maker.remaining, taker.remaining)
                 self._trade(book, taker, maker, price, qty, out)
+                if by_quote and taker.cum_quote >= taker.orig_quote_qty:
+                    return True
                 if not by_quote and taker.remaining == 0:
                     return False
         return False

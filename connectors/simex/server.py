@@ -127,6 +127,14 @@ class SimexServer:
             from connectors.simex.makers import run_makers
             self._tasks.append(asyncio.create_task(run_makers(self)))
 
+    async def stop_makers(self) -> None:
+        """Stop requoting (the book then stays still, e.g. to compare it with a snapshot)."""
+        for task in self._tasks:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        self._tasks = []
+
     async def stop(self) -> None:
         self._closing.set()
         for task in self._tasks:
