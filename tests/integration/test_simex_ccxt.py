@@ -112,7 +112,7 @@ async def test_order_rejections_carry_binance_codes(simex: SimexServer, user: An
     cases = [
         # ccxt maps Binance's exact message onto its class: the spelling is the real one
         ((1000, 3000), ccxt_async.InsufficientFunds, "insufficient balance"),
-        ((0.001, 3000), ccxt_async.InvalidOrder, "Filter failure: NOTIONAL"),
+        ((0.001, 3000), ccxt_async.BadRequest, "Filter failure: NOTIONAL"),
     ]
     for (amount, price), error, text in cases:
         with pytest.raises(error) as refused:
