@@ -57,6 +57,8 @@ def quote_from_levels(venue: str, symbol: str, side: Side, levels: list[Level], 
         partial = notional < budget
     fee = notional * fee_rate
     quote_qty = notional + sign * fee
+    if basis is QtyBasis.QUOTE and not partial:
+        quote_qty = qty  # exactly what was asked; the walk differs only by Decimal rounding
     marginal_base = next_price if next_price is not None else (
         levels[-1][0] if levels else Decimal(0))
     marginal = marginal_base * (1 + sign * fee_rate)

@@ -207,7 +207,7 @@ class CexVenue:
                 self.budget.retry_after(self.exchange.last_response_headers)
                 if not retry:
                     raise
-            except ccxt_async.ExchangeNotAvailable:
+            except ccxt_async.OperationFailed:  # 5xx, -1001/-1006/-1007, network: transient
                 if not retry:
                     raise
                 await asyncio.sleep(backoff.next_delay())
@@ -271,7 +271,8 @@ class CexVenue:
                 # a 429/418 is answered before matching: the order was not taken
                 self.budget.retry_after(self.exchange.last_response_headers)
                 continue
-            except (TimeoutError, ccxt_async.NetworkError):
+            except (TimeoutError, ccxt_async.OperationFailed):
+                # timeout, network, 5xx, -1006/-1007: the outcome is UNKNOWN, never "failed"
                 resolved = await self._resolve(request, sent_ms)
                 if resolved is not None:
                     return resolved
@@ -321,7 +322,7 @@ class CexVenue:
         try:
             raw = await self._call(4, self.exchange.fetch_order, None, symbol,
                                    {"origClientOrderId": client_order_id})
-        except ccxt_async.NetworkError as error:
+        except ccxt_async.OperationFailed as error:
             raise VenueUnavailable(str(error)) from error
         except ccxt_async.ExchangeError as error:
             code, message = _venue_error(error)
@@ -334,7 +335,7 @@ class CexVenue:
         try:
             raw = await self._call(1, self.exchange.cancel_order, None, symbol,
                                    {"origClientOrderId": client_order_id})
-        except ccxt_async.NetworkError as error:
+        except ccxt_async.OperationFailed as error:
             raise VenueUnavailable(str(error)) from error
         except ccxt_async.ExchangeError as error:
             code, message = _venue_error(error)
@@ -468,7 +469,7 @@ class CexVenue:
                 book.on_snapshot(int(raw["lastUpdateId"]),
                                  [(Decimal(p), Decimal(q)) for p, q in raw["bids"]],
                                  [(Decimal(p), Decimal(q)) for p, q in raw["asks"]])
-            except (BookGap, RetryableVenueError, ccxt_async.NetworkError):
+            except (BookGap, RetryableVenueError, ccxt_async.OperationFailed):
                 await asyncio.sleep(backoff.next_delay())
         self._book_ready[symbol].set()
 
@@ -490,7 +491,7 @@ class CexVenue:
                         fill = self._fill_from_report(json.loads(message.data))
                         if fill is not None:
                             self._deliver(fill)
-            except (TimeoutError, aiohttp.ClientError, OSError, ccxt_async.NetworkError,
+            except (TimeoutError, aiohttp.ClientError, OSError, ccxt_async.OperationFailed,
                     RetryableVenueError):
                 pass
             self.reconnects += 1

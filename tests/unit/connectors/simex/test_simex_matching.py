@@ -92,16 +92,19 @@ def test_new_order_when_balance_short_or_duplicate_or_off_tick_then_binance_erro
     cases = [
         (order("alice", OrderSide.BUY, "100", "3000", "x"), -2010,
          "Account has insufficient balance for requested action."),
-        (order("alice", OrderSide.BUY, "1", "3000.001", "y"), -1013, "Filter failure: PRICE_FILTER"),
-        (order("alice", OrderSide.BUY, "1.00001", "3000", "y"), -1013, "Filter failure: LOT_SIZE"),
-        (order("alice", OrderSide.BUY, "0.001", "3000", "y"), -1013, "Filter failure: NOTIONAL"),
+        (order("alice", OrderSide.BUY, "1", "3000.001", "y"), -1013,
+         "Filter failure: PRICE_FILTER"),
+        (order("alice", OrderSide.BUY, "1.00001", "3000", "y"), -1013,
+         "Filter failure: LOT_SIZE"),
+        (order("alice", OrderSide.BUY, "0.001", "3000", "y"), -1013,
+         "Filter failure: NOTIONAL"),
     ]
     for request, code, msg in cases:
         with pytest.raises(BinanceApiError) as refused:
             eng.new_order(request)
         assert (refused.value.code, refused.value.msg) == (code, msg)
     eng.new_order(order("alice", OrderSide.BUY, "1", "2000", "dup"))
-    with pytest.raises(BinanceApiError, match="Duplicate order sent."):
+    with pytest.raises(BinanceApiError, match=r"Duplicate order sent\."):
         eng.new_order(order("alice", OrderSide.BUY, "1", "2000", "dup"))
     assert eng.accounts["alice"].balance("USDC").locked == D(2000)
 
@@ -110,7 +113,7 @@ def test_market_buy_by_quote_spends_budget_and_ends_filled() -> None:
     eng = engine()
     eng.new_order(order("alice", OrderSide.SELL, "1", "3000", "a1"))
     eng.new_order(order("alice", OrderSide.SELL, "1", "3010", "a2"))
-    view, out = eng.new_order(order("bob", OrderSide.BUY, "", None, "q", OrderKind.MARKET,
+    view, _ = eng.new_order(order("bob", OrderSide.BUY, "", None, "q", OrderKind.MARKET,
                                     quote="4505"))
     assert view.state is OrderState.FILLED
     assert view.executed_qty == D("1.5") and view.cum_quote == D(3000) + D(1505)
@@ -121,6 +124,6 @@ def test_diff_update_ids_are_contiguous_across_commands() -> None:
     eng = engine()
     _, first = eng.new_order(order("alice", OrderSide.SELL, "1", "3000", "a1"))
     _, second = eng.new_order(order("bob", OrderSide.BUY, "0.5", "3000", "b1"))
-    (u1, l1, _), (u2, l2, changes) = first.depth[SYM], second.depth[SYM]
+    (_, l1, _), (u2, l2, changes) = first.depth[SYM], second.depth[SYM]
     assert u2 == l1 + 1 and l2 >= u2
     assert changes[(OrderSide.SELL, D(3000))] == D("0.5")
