@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from engine.cli import devnet, journal, quote
+from engine.cli import devnet, journal, quote, simex
 
 app = typer.Typer(
     name="crossbook",
@@ -16,6 +16,7 @@ app = typer.Typer(
 app.add_typer(devnet.app, name="devnet")
 app.add_typer(journal.app, name="journal")
 app.add_typer(quote.app, name="quote")
+app.add_typer(simex.app, name="simex")
 
 __all__ = ["app", "main"]
 
