@@ -1,8 +1,9 @@
 """Request pacing: capped exponential backoff with jitter, and a request-weight budget.
 
-The weight budget follows the venue's own count (Binance's `X-MBX-USED-WEIGHT-1M` header) and
-keeps under `limit * headroom` per minute; a 429/418 with `Retry-After` blocks every request
-until that time has passed, since a venue bans clients that keep sending (Binance: 418).
+The weight budget follows the venue's own count (Binance's `X-MBX-USED-WEIGHT-<interval>`
+header) and keeps under `limit * headroom` per window (the venue's REQUEST_WEIGHT rate limit).
+A 429/418 with `Retry-After` blocks every request until that time has passed, since a venue
+bans clients that keep sending (Binance: 418).
 """
 
 from __future__ import annotations
@@ -34,7 +35,8 @@ class Backoff:
 
 @dataclass
 class WeightBudget:
-    limit_per_minute: int = 6000
+    limit: int = 6000
+    window_s: float = 60.0
     headroom: float = 0.8
     used: int = 0
     window: int = 0
@@ -50,20 +52,23 @@ class WeightBudget:
                 self.waits += 1
                 await asyncio.sleep(self.blocked_until - now)
                 continue
-            window = int(now // 60)
+            window = int(now // self.window_s)
             if window != self.window:
                 self.window, self.used = window, 0
-            if self.used + weight <= self.limit_per_minute * self.headroom:
+            if self.used + weight <= self.limit * self.headroom:
                 self.used += weight
                 return
             self.waits += 1
-            await asyncio.sleep((window + 1) * 60 - now)
+            await asyncio.sleep((window + 1) * self.window_s - now)
 
     def observe(self, headers: dict[str, str] | None) -> None:
         """Take the venue's own count of used weight when it tells us."""
         for key, value in (headers or {}).items():
-            if key.lower() == "x-mbx-used-weight-1m" and value.isdigit():
-                self.window, self.used = int(time.time() // 60), int(value)
+            if key.lower().startswith("x-mbx-used-weight-") and value.isdigit():
+                window = int(time.time() // self.window_s)
+                # requests of ours still in flight may not be in the venue's count yet
+                self.used = max(self.used, int(value)) if window == self.window else int(value)
+                self.window = window
 
     def retry_after(self, headers: dict[str, str] | None, default_s: float = 1.0) -> float:
         """Block all requests for the venue's Retry-After (or `default_s`); the delay."""

@@ -91,7 +91,7 @@ class CexVenueConfig:
     symbols: tuple[str, ...] = ()  # books to keep; empty: every market
     request_timeout_s: float = 5.0
     recv_window_ms: int = 5000
-    weight_limit_per_minute: int = 6000
+    weight_headroom: float = 0.8  # share of the venue's REQUEST_WEIGHT limit we may use
     max_attempts: int = 5
     fill_poll_s: float = 5.0
     backoff_base_s: float = 0.05
@@ -115,7 +115,7 @@ class CexVenue:
     def __init__(self, config: CexVenueConfig, on_fill: FillHandler | None = None) -> None:
         self.config = config
         self.on_fill = on_fill
-        self.budget = WeightBudget(config.weight_limit_per_minute)
+        self.budget = WeightBudget(headroom=config.weight_headroom)
         self.books: dict[str, LocalOrderBook] = {}
         self.fills: list[VenueFill] = []
         self._seen_trades: set[tuple[str, str]] = set()
@@ -141,6 +141,7 @@ class CexVenue:
 
     async def start(self, wait_s: float = 10.0) -> None:
         """Load markets and fees, open the streams, and wait for books and the user stream."""
+        await self._learn_weight_limit()
         raw = await self._call(20, self.exchange.load_markets)
         fee = await self._taker_fee()
         for symbol, market in raw.items():
@@ -185,6 +186,16 @@ class CexVenue:
             tick_size=Decimal(price_filter.get("tickSize", "0")),
             min_qty=Decimal(lot.get("minQty", "0")),
             min_notional=Decimal(notional.get("minNotional", "0")), taker_fee=fee)
+
+    async def _learn_weight_limit(self) -> None:
+        """Take the REQUEST_WEIGHT limit and its window from the venue's exchangeInfo."""
+        info = await self._call(20, self.exchange.publicGetExchangeInfo)
+        seconds = {"SECOND": 1, "MINUTE": 60, "HOUR": 3600, "DAY": 86400}
+        for rule in info.get("rateLimits", []):
+            if rule.get("rateLimitType") == "REQUEST_WEIGHT":
+                self.budget.limit = int(rule["limit"])
+                self.budget.window_s = float(seconds[rule["interval"]] * int(rule["intervalNum"]))
+                return
 
     async def _taker_fee(self) -> Decimal:
         account = await self._call(20, self.exchange.privateGetAccount)

@@ -16,6 +16,7 @@ from connectors.simex.config import (
 )
 from connectors.simex.errors import BinanceApiError
 from connectors.simex.faults import FaultPlan
+from connectors.simex.pricefeed import PoolPriceFollower
 from connectors.simex.server import PriceSource, SimexServer
 
 __all__ = [
@@ -25,6 +26,7 @@ __all__ = [
     "BinanceApiError",
     "FaultPlan",
     "MakerConfig",
+    "PoolPriceFollower",
     "PriceSource",
     "SimexConfig",
     "SimexConfigError",

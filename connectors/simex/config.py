@@ -9,7 +9,7 @@ Defaults (what `crossbook simex up` runs without --config):
   1,000,000 USDC, 100 WETH and 10 WBTC;
 - market makers on: 10 levels a side, 5 bps half-spread, 5 bps between levels, requoted every
   500 ms with a 2 bps random walk of the reference price (seed 7);
-- a request-weight limit of 6000 per minute (Binance's REQUEST_WEIGHT), bans of 120 s.
+- a request-weight limit of 6000 per 60 s window (Binance's REQUEST_WEIGHT), bans of 120 s.
 
 A file given with --config is TOML with the same field names, e.g.
 
@@ -93,7 +93,8 @@ class SimexConfig(_Frozen):
     symbols: tuple[SymbolConfig, ...] = Field(default_factory=_default_symbols, min_length=1)
     accounts: tuple[AccountConfig, ...] = Field(default_factory=lambda: (AccountConfig(),))
     makers: MakerConfig = MakerConfig()
-    weight_limit_per_minute: int = Field(default=6000, ge=1)
+    weight_limit: int = Field(default=6000, ge=1)  # request weight per window
+    weight_window_s: int = Field(default=60, ge=1)
     ban_seconds: int = Field(default=120, ge=1)
 
 

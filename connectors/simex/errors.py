@@ -125,10 +125,10 @@ def invalid_listen_key() -> BinanceApiError:
     return BinanceApiError(400, -1125, "This listenKey does not exist.")
 
 
-def too_many_requests(limit: int, retry_after_s: int) -> BinanceApiError:
+def too_many_requests(limit: int, interval: str, retry_after_s: int) -> BinanceApiError:
     return BinanceApiError(
         429, -1003,
-        f"Too much request weight used; current limit is {limit} request weight per 1 MINUTE. "
+        f"Too much request weight used; current limit is {limit} request weight per {interval}. "
         "Please use WebSocket Streams for live updates to avoid polling the API.",
         {"Retry-After": str(retry_after_s)})
 

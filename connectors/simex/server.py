@@ -77,6 +77,7 @@ class SimexServer:
         self._retry_until_ms = 0
         self._banned_until_ms = 0
         self.bans = 0
+        self.rate_limited = 0
         self.requests = 0
         self.orders_received = 0
         self._closing = asyncio.Event()
@@ -200,7 +201,7 @@ class SimexServer:
         except e.BinanceApiError as error:
             response = web.json_response(error.body(), status=error.http_status,
                                          headers=error.headers)
-        response.headers["X-MBX-USED-WEIGHT-1M"] = str(self._weight_used)
+        response.headers[f"X-MBX-USED-WEIGHT-{self._interval_code()}"] = str(self._weight_used)
         return response
 
     def _admit(self, request: web.Request) -> None:
@@ -214,18 +215,34 @@ class SimexServer:
             raise e.banned(self._banned_until_ms, self.config.ban_seconds)
         if self.faults.take("rate_limit"):
             self._retry_until_ms = now + self.faults.retry_after_s * 1000
-            raise e.too_many_requests(self.config.weight_limit_per_minute,
+            raise e.too_many_requests(self.config.weight_limit, self._interval_text(),
                                       self.faults.retry_after_s)
         if self.faults.take("http_5xx"):
             raise e.internal_error()
-        window = now // 60_000
+        window_ms = self.config.weight_window_s * 1000
+        window = now // window_ms
         if window != self._weight_window:
             self._weight_window, self._weight_used = window, 0
         self._weight_used += self._weight(request)
-        if self._weight_used > self.config.weight_limit_per_minute:
-            self._retry_until_ms = (window + 1) * 60_000
-            raise e.too_many_requests(self.config.weight_limit_per_minute,
+        if self._weight_used > self.config.weight_limit:
+            self.rate_limited += 1
+            self._retry_until_ms = (window + 1) * window_ms
+            raise e.too_many_requests(self.config.weight_limit, self._interval_text(),
                                       self._seconds_until(self._retry_until_ms))
+
+    def _interval(self) -> tuple[int, str]:
+        """The weight window as Binance spells intervals: (intervalNum, MINUTE|SECOND)."""
+        seconds = self.config.weight_window_s
+        return (seconds // 60, "MINUTE") if seconds % 60 == 0 else (seconds, "SECOND")
+
+    def _interval_code(self) -> str:
+        number, unit = self._interval()
+        return f"{number}{unit[0]}"
+
+    def _interval_text(self) -> str:
+        number, unit = self._interval()
+        return f"{number} {unit}"
+
 
     def _seconds_until(self, until_ms: int) -> int:
         return max(1, -(-(until_ms - self.now_ms()) // 1000))
@@ -295,12 +312,12 @@ class SimexServer:
         return web.json_response({"serverTime": self.now_ms()})
 
     async def _exchange_info(self, request: web.Request) -> web.Response:
-        limit = self.config.weight_limit_per_minute
+        number, unit = self._interval()
         return web.json_response({
             "timezone": "UTC", "serverTime": self.now_ms(),
             "rateLimits": [
-                {"rateLimitType": "REQUEST_WEIGHT", "interval": "MINUTE", "intervalNum": 1,
-                 "limit": limit},
+                {"rateLimitType": "REQUEST_WEIGHT", "interval": unit, "intervalNum": number,
+                 "limit": self.config.weight_limit},
                 {"rateLimitType": "ORDERS", "interval": "SECOND", "intervalNum": 10,
                  "limit": 100}],
             "exchangeFilters": [],
