@@ -98,15 +98,33 @@ class CexVenueConfig:
     backoff_cap_s: float = 2.0
 
 
+# ccxt raises some Binance errors with the message alone ("binance Duplicate order sent."),
+# having matched it exactly; these are the codes Binance sends with those messages.
+_CODE_OF_MESSAGE = {
+    "Order would immediately match and take.": -2010,
+    "Account has insufficient balance for requested action.": -2010,
+    "Duplicate order sent.": -2010,
+    "Order does not exist.": -2013,
+    "Unknown order sent.": -2011,
+    "Signature for this request is not valid.": -1022,
+    "Timestamp for this request is outside of the recvWindow.": -1021,
+    "Invalid API-key, IP, or permissions for action.": -2015,
+    "API-key format invalid.": -2014,
+    "Invalid symbol.": -1121,
+}
+
+
 def _venue_error(error: Exception) -> tuple[int | None, str]:
-    """The venue's code and message out of a ccxt exception text ("binance {json}")."""
+    """The venue's code and message out of a ccxt exception ("binance {json}" or
+    "binance <message>")."""
     text = str(error)
     start = text.find("{")
     if start >= 0:
         with contextlib.suppress(ValueError):
             body = json.loads(text[start:])
             return int(body.get("code")), str(body.get("msg"))
-    return None, text
+    message = text.split(" ", 1)[1] if " " in text else text
+    return _CODE_OF_MESSAGE.get(message), message
 
 
 class CexVenue:
@@ -119,6 +137,7 @@ class CexVenue:
         self.books: dict[str, LocalOrderBook] = {}
         self.fills: list[VenueFill] = []
         self._seen_trades: set[tuple[str, str]] = set()
+        self._poll_from: dict[str, int] = {}  # myTrades fromId: one past the last trade read
         self._markets: dict[str, Market] = {}
         self._ids: dict[str, str] = {}  # venue id (WETHUSDC) -> symbol
         self._tasks: list[asyncio.Task[None]] = []
@@ -392,10 +411,14 @@ class CexVenue:
         """REST fallback: fetch myTrades of every market and deliver what the stream missed."""
         delivered = len(self.fills)
         for symbol in self._markets:
-            trades = await self._call(20, self.exchange.fetch_my_trades, symbol, None, 1000)
+            from_id = self._poll_from.get(symbol, 0)
+            trades = await self._call(20, self.exchange.fetch_my_trades, symbol, None, 1000,
+                                      {"fromId": from_id})
             orders: dict[str, str] = {}
             for trade in trades:
                 info = trade["info"]
+                self._poll_from[symbol] = max(self._poll_from.get(symbol, 0),
+                                              int(info["id"]) + 1)
                 if (symbol, str(info["id"])) in self._seen_trades:
                     continue
                 order_id = str(info["orderId"])
