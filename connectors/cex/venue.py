@@ -33,7 +33,7 @@ import ccxt.async_support as ccxt_async
 from connectors.cex.localbook import BookGap, DepthDiff, LocalOrderBook
 from connectors.cex.pacing import Backoff, WeightBudget
 from connectors.cex.quoting import curve_from_levels, quote_from_levels
-from connectors.errors import RetryableVenueError, TerminalVenueError
+from connectors.errors import RetryableVenueError, TerminalVenueError, VenueError
 from connectors.orders import (
     Liquidity,
     OrderKind,
@@ -96,6 +96,7 @@ class CexVenueConfig:
     fill_poll_s: float = 5.0
     backoff_base_s: float = 0.05
     backoff_cap_s: float = 2.0
+    book_audit_idle_s: float = 2.0  # a stream quiet this long: check the books' update ids
 
 
 # ccxt raises some Binance errors with the message alone ("binance Duplicate order sent."),
@@ -465,7 +466,12 @@ class CexVenue:
                     await ws.send_json({"method": "SUBSCRIBE", "params": streams, "id": 1})
                     pending = {s: asyncio.create_task(self._snapshot(s)) for s in self.books}
                     backoff.reset()
-                    async for message in ws:
+                    while True:
+                        try:
+                            message = await ws.receive(timeout=self.config.book_audit_idle_s)
+                        except TimeoutError:
+                            self._audit_books(pending)
+                            continue
                         if message.type is not aiohttp.WSMsgType.TEXT:
                             break
                         event = json.loads(message.data)
@@ -490,6 +496,29 @@ class CexVenue:
             book.on_diff(DepthDiff.from_binance(event))  # buffered for the next snapshot
             if pending.get(symbol) is None or pending[symbol].done():
                 pending[symbol] = asyncio.create_task(self._snapshot(symbol))
+
+    def _audit_books(self, pending: dict[str, asyncio.Task[None]]) -> None:
+        """On a quiet stream, check each book's update id against the venue's: a gap in the
+        last event before a pause is otherwise invisible until the next event."""
+        for symbol in self.books:
+            if pending.get(symbol) is None or pending[symbol].done():
+                pending[symbol] = asyncio.create_task(self._audit(symbol))
+
+    async def _audit(self, symbol: str) -> None:
+        book = self.books[symbol]
+        if not book.synced:
+            return
+        seen = book.last_update_id
+        try:
+            raw = await self._call(5, self.exchange.publicGetDepth,
+                                   {"symbol": self.exchange.market(symbol)["id"], "limit": 5})
+        except (VenueError, ccxt_async.BaseError):
+            return  # the next quiet period audits again
+        if book.last_update_id == seen and int(raw["lastUpdateId"]) > (seen or 0):
+            book.gaps += 1
+            self.resyncs += 1
+            book.desync()
+            await self._snapshot(symbol)
 
     async def _snapshot(self, symbol: str) -> None:
         """Fetch snapshots until one joins the buffered diffs."""

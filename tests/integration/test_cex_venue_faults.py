@@ -29,7 +29,8 @@ pytestmark = pytest.mark.integration
 
 def venue_for(server: SimexServer, **overrides: object) -> CexVenue:
     settings: dict[str, object] = {"request_timeout_s": 0.5, "recv_window_ms": 500,
-                                   "fill_poll_s": 0.5, "backoff_cap_s": 0.3}
+                                   "fill_poll_s": 0.5, "backoff_cap_s": 0.3,
+                                   "book_audit_idle_s": 0.3}
     settings.update(overrides)
     return CexVenue(CexVenueConfig(server.config.name, DEFAULT_API_KEY, DEFAULT_API_SECRET,
                                    urls=server.ccxt_urls(), **settings))  # type: ignore[arg-type]
@@ -161,3 +162,17 @@ async def test_unsynced_book_refuses_to_quote(simex: SimexServer) -> None:
 def test_fault_plan_refuses_unknown_fault_names() -> None:
     with pytest.raises(KeyError, match="unknown fault"):
         FaultPlan().update({"drop_everything": 1})
+
+
+async def test_gap_in_the_last_event_before_a_quiet_spell_is_found_by_the_audit(
+        simex: SimexServer) -> None:
+    async with venue_for(simex) as venue:
+        book = venue.books["WETH/USDC"]
+        simex.faults.skip_update_prob = 1.0  # the only event of this order is never sent
+        await venue.place(OrderRequest("cb-tail-1", "WETH/USDC", Side.BUY, OrderKind.LIMIT,
+                                       D(1), D(2000)))
+        simex.faults.skip_update_prob = 0.0
+        truth = simex.engine.books["WETHUSDC"]
+        assert book.last_update_id != truth.last_update_id  # no later event reveals the gap
+        await eventually(lambda: book.last_update_id == truth.last_update_id)
+        assert book.bids == {D(2000): D(1)} and venue.resyncs == 1
