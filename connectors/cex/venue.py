@@ -459,8 +459,8 @@ class CexVenue:
         while True:
             try:
                 async with self._session.ws_connect(self._stream_base(), heartbeat=20) as ws:
-                    streams = [f"{self._markets[s].base}{self._markets[s].quote}".lower()
-                               + "@depth@100ms" for s in self._markets]
+                    streams = [self.exchange.market(s)["id"].lower() + "@depth@100ms"
+                               for s in self._markets]
                     for book in self.books.values():
                         book.desync()
                     await ws.send_json({"method": "SUBSCRIBE", "params": streams, "id": 1})

@@ -52,7 +52,8 @@ _DEPTH_WEIGHTS = ((100, 5), (500, 25), (1000, 50), (5000, 250))
 
 _WEIGHTS: dict[tuple[str, str], int] = {
     ("GET", "/api/v3/exchangeInfo"): 20, ("GET", "/api/v3/trades"): 25,
-    ("GET", "/api/v3/ticker/bookTicker"): 2, ("GET", "/api/v3/order"): 4,
+    ("GET", "/api/v3/ticker/bookTicker"): 2, ("GET", "/api/v3/ticker/24hr"): 2,
+    ("GET", "/api/v3/order"): 4,
     ("GET", "/api/v3/openOrders"): 6, ("GET", "/api/v3/account"): 20,
     ("GET", "/api/v3/myTrades"): 20, ("POST", "/api/v3/userDataStream"): 2,
 }
@@ -165,7 +166,9 @@ class SimexServer:
         get("/api/v3/exchangeInfo", self._exchange_info)
         get("/api/v3/depth", self._depth)
         get("/api/v3/trades", self._trades)
+        get("/api/v3/aggTrades", self._agg_trades)
         get("/api/v3/ticker/bookTicker", self._book_ticker)
+        get("/api/v3/ticker/24hr", self._ticker_24hr)
         post("/api/v3/order", self._new_order)
         get("/api/v3/order", self._query_order)
         delete("/api/v3/order", self._cancel_order)
@@ -348,6 +351,16 @@ class SimexServer:
         trades = list(self.engine.public_trades[book.symbol])[-limit:]
         return web.json_response([wire.public_trade_json(t) for t in trades])
 
+    async def _agg_trades(self, request: web.Request) -> web.Response:
+        """Each trade as its own aggregate (simex never splits one taker's prints)."""
+        book = self._book(dict(request.query))
+        limit = min(int(request.query.get("limit", "500") or 500), 1000)
+        trades = list(self.engine.public_trades[book.symbol])[-limit:]
+        return web.json_response([
+            {"a": t.trade_id, "p": wire.d8(t.price), "q": wire.d8(t.qty), "f": t.trade_id,
+             "l": t.trade_id, "T": t.time_ms, "m": t.buyer_is_maker, "M": True}
+            for t in trades])
+
     async def _book_ticker(self, request: web.Request) -> web.Response:
         def ticker(book: Any) -> dict[str, str]:
             bids, asks = book.snapshot(1)
@@ -359,6 +372,42 @@ class SimexServer:
         if "symbol" in request.query:
             return web.json_response(ticker(self._book(dict(request.query))))
         return web.json_response([ticker(b) for b in self.engine.books.values()])
+
+    async def _ticker_24hr(self, request: web.Request) -> web.Response:
+        """24 h statistics over the trades simex keeps (the last 1000 per symbol)."""
+        now = self.now_ms()
+
+        def stats(book: Any) -> dict[str, Any]:
+            trades = [t for t in self.engine.public_trades[book.symbol]
+                      if t.time_ms >= now - 86_400_000]
+            bids, asks = book.snapshot(1)
+            bid = bids[0] if bids else (Decimal(0), Decimal(0))
+            ask = asks[0] if asks else (Decimal(0), Decimal(0))
+            prices = [t.price for t in trades]
+            volume = sum((t.qty for t in trades), Decimal(0))
+            quote_volume = sum((t.qty * t.price for t in trades), Decimal(0))
+            first, last = (trades[0], trades[-1]) if trades else (None, None)
+            open_price = first.price if first else Decimal(0)
+            last_price = last.price if last else Decimal(0)
+            change = last_price - open_price
+            return {
+                "symbol": book.symbol, "priceChange": wire.d8(change),
+                "priceChangePercent": f"{(change / open_price * 100) if open_price else 0:.3f}",
+                "weightedAvgPrice": wire.d8(quote_volume / volume if volume else Decimal(0)),
+                "prevClosePrice": wire.d8(open_price), "lastPrice": wire.d8(last_price),
+                "lastQty": wire.d8(last.qty if last else None), "bidPrice": wire.d8(bid[0]),
+                "bidQty": wire.d8(bid[1]), "askPrice": wire.d8(ask[0]),
+                "askQty": wire.d8(ask[1]), "openPrice": wire.d8(open_price),
+                "highPrice": wire.d8(max(prices, default=Decimal(0))),
+                "lowPrice": wire.d8(min(prices, default=Decimal(0))),
+                "volume": wire.d8(volume), "quoteVolume": wire.d8(quote_volume),
+                "openTime": now - 86_400_000, "closeTime": now,
+                "firstId": first.trade_id if first else -1,
+                "lastId": last.trade_id if last else -1, "count": len(trades),
+            }
+        if "symbol" in request.query:
+            return web.json_response(stats(self._book(dict(request.query))))
+        return web.json_response([stats(b) for b in self.engine.books.values()])
 
     # ---- signed endpoints -----------------------------------------------------------------
 

@@ -100,6 +100,10 @@ async def test_place_partial_fill_fill_cancel_with_fills_from_user_stream(
         ("1", 0.5, 3000.0, 1.5), ("2", 1.5, 3000.0, 4.5)]
     mine = await user.fetch_my_trades("WETH/USDC")
     assert [t["id"] for t in mine] == ["1", "2"]
+    ticker = await user.fetch_ticker("WETH/USDC")
+    assert (ticker["last"], ticker["baseVolume"], ticker["bid"]) == (3000.0, 2.0, None)
+    public = await user.fetch_trades("WETH/USDC")
+    assert [(t["amount"], t["side"]) for t in public] == [(0.5, "buy"), (1.5, "buy")]
 
 
 async def test_order_rejections_carry_binance_codes(simex: SimexServer, user: Any) -> None:
