@@ -96,6 +96,7 @@ class CexVenueConfig:
     fill_poll_s: float = 5.0
     backoff_base_s: float = 0.05
     backoff_cap_s: float = 2.0
+    listen_key_keepalive_s: float = 1800.0
     book_audit_idle_s: float = 2.0  # a stream quiet this long: check the books' update ids
 
 
@@ -497,6 +498,13 @@ class CexVenue:
             if pending.get(symbol) is None or pending[symbol].done():
                 pending[symbol] = asyncio.create_task(self._snapshot(symbol))
 
+    async def _keep_listen_key(self, key: str) -> None:
+        """Binance expires a listen key 60 minutes after its last keepalive."""
+        while True:
+            await asyncio.sleep(self.config.listen_key_keepalive_s)
+            with contextlib.suppress(VenueError, ccxt_async.BaseError):
+                await self._call(2, self.exchange.publicPutUserDataStream, {"listenKey": key})
+
     def _audit_books(self, pending: dict[str, asyncio.Task[None]]) -> None:
         """On a quiet stream, check each book's update id against the venue's: a gap in the
         last event before a pause is otherwise invisible until the next event."""
@@ -548,12 +556,16 @@ class CexVenue:
                     await self.poll_fills()
                     self._user_ready.set()
                     backoff.reset()
-                    async for message in ws:
-                        if message.type is not aiohttp.WSMsgType.TEXT:
-                            break
-                        fill = self._fill_from_report(json.loads(message.data))
-                        if fill is not None:
-                            self._deliver(fill)
+                    keepalive = asyncio.create_task(self._keep_listen_key(key))
+                    try:
+                        async for message in ws:
+                            if message.type is not aiohttp.WSMsgType.TEXT:
+                                break
+                            fill = self._fill_from_report(json.loads(message.data))
+                            if fill is not None:
+                                self._deliver(fill)
+                    finally:
+                        keepalive.cancel()
             except (TimeoutError, aiohttp.ClientError, OSError, ccxt_async.OperationFailed,
                     RetryableVenueError):
                 pass

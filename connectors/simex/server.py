@@ -79,6 +79,7 @@ class SimexServer:
         self._banned_until_ms = 0
         self.bans = 0
         self.rate_limited = 0
+        self.listen_key_keepalives = 0
         self.requests = 0
         self.orders_received = 0
         self._closing = asyncio.Event()
@@ -543,6 +544,7 @@ class SimexServer:
         params, _ = await self._params(request)
         if params.get("listenKey") not in self.listen_keys:
             raise e.invalid_listen_key()
+        self.listen_key_keepalives += 1
         return web.json_response({})
 
     async def _empty_signed_list(self, request: web.Request) -> web.Response:

@@ -91,3 +91,14 @@ def test_order_request_refuses_bad_fields_by_name() -> None:
     with pytest.raises(InvalidOrderRequest, match="qty"):
         OrderRequest("ok", "WETH/USDC", Side.BUY, OrderKind.MARKET, D(0))
 
+
+
+async def test_user_stream_keeps_its_listen_key_alive(simex: SimexServer) -> None:
+    config = CexVenueConfig("simex", DEFAULT_API_KEY, DEFAULT_API_SECRET,
+                            urls=simex.ccxt_urls(), listen_key_keepalive_s=0.05)
+    async with CexVenue(config):
+        for _ in range(100):
+            if simex.listen_key_keepalives >= 2:
+                break
+            await asyncio.sleep(0.02)
+    assert simex.listen_key_keepalives >= 2
