@@ -200,6 +200,7 @@ class SimexServer:
         try:
             self._admit(request)
             if self.faults.delay_ms:
+                await request.read()  # the request has arrived; only its processing waits
                 await asyncio.sleep(self.faults.delay_ms / 1000)
             response = await handler(request)
         except e.BinanceApiError as error:
@@ -259,7 +260,7 @@ class SimexServer:
 
     async def _params(self, request: web.Request) -> tuple[dict[str, str], str]:
         raw_query = request.query_string
-        raw_body = await request.text() if request.can_read_body else ""
+        raw_body = await request.text() if request.body_exists else ""
         pairs = parse_qsl(raw_query, keep_blank_values=True) + parse_qsl(
             raw_body, keep_blank_values=True)
         return dict(pairs), raw_query + raw_body

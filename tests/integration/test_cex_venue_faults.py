@@ -176,3 +176,20 @@ async def test_gap_in_the_last_event_before_a_quiet_spell_is_found_by_the_audit(
         assert book.last_update_id != truth.last_update_id  # no later event reveals the gap
         await eventually(lambda: book.last_update_id == truth.last_update_id)
         assert book.bids == {D(2000): D(1)} and venue.resyncs == 1
+
+
+async def test_delayed_answers_leave_the_order_unknown_until_the_venue_can_be_asked(
+        simex: SimexServer) -> None:
+    # recvWindow above the delay: a request processed later than timestamp + recvWindow is
+    # refused by the venue (-1021), which is what makes an unanswered order resolvable
+    async with venue_for(simex, max_attempts=2, recv_window_ms=3000) as venue:
+        simex.faults.delay_ms = 700  # every answer arrives after our 0.5 s timeout
+        request = OrderRequest("cb-slow-1", "WETH/USDC", Side.BUY, OrderKind.LIMIT, D(1),
+                               D(2000))
+        report = await venue.place(request)
+        assert report.status is VenueOrderStatus.UNKNOWN  # not failed, not resent
+        simex.faults.delay_ms = 0
+        await asyncio.sleep(0.3)  # the last delayed request is processed
+        resolved = await venue.query("cb-slow-1", "WETH/USDC")
+        assert resolved is not None and resolved.status is VenueOrderStatus.OPEN
+        assert [o.client_order_id for o in simex.engine.orders.values()] == ["cb-slow-1"]

@@ -169,3 +169,32 @@ async def test_watch_order_book_equals_rest_depth_while_makers_requote() -> None
             assert book["asks"][:20] == rest["asks"][:20]
         finally:
             await exchange.close()
+
+
+async def test_trade_stream_balance_stream_and_open_orders(
+        simex: SimexServer, user: Any, counterparty: Any) -> None:
+    await user.load_markets()
+    balances: list[dict[str, Any]] = []
+
+    async def collect_balances() -> None:
+        while True:
+            balances.append(await user.watch_balance())
+
+    trades_task = asyncio.create_task(user.watch_trades("WETH/USDC"))
+    balance_task = asyncio.create_task(collect_balances())
+    await asyncio.sleep(0.2)
+    await user.create_order("WETH/USDC", "limit", "sell", 1, 3100,
+                            {"newClientOrderId": "cb-open-1"})
+    (open_order,) = await user.fetch_open_orders("WETH/USDC")
+    assert open_order["clientOrderId"] == "cb-open-1"
+    await counterparty.create_order("WETH/USDC", "market", "buy", 0.25)
+    trades = await asyncio.wait_for(trades_task, 5)
+    assert [(t["price"], t["amount"], t["side"]) for t in trades] == [(3100.0, 0.25, "buy")]
+    for _ in range(100):
+        if balances and balances[-1]["WETH"]["used"] == 0.75:
+            break
+        await asyncio.sleep(0.02)
+    balance_task.cancel()
+    # locked 1 WETH, 0.25 sold: 0.75 still locked; 775 USDC received less 0.1% commission
+    assert (balances[-1]["WETH"]["used"], balances[-1]["USDC"]["free"]) == (
+        0.75, 1_000_000 + 775 - 0.775)
