@@ -71,17 +71,15 @@ def curve_from_levels(venue: str, symbol: str, side: Side, levels: list[Level],
                       max_base: Decimal, points: int, fee_rate: Decimal,
                       stamp: StateStamp) -> DepthCurve:
     """Cumulative size against average and marginal price, `points` evenly spaced sizes."""
-    sign = 1 if side is Side.BUY else -1
     available = sum((size for _, size in levels), Decimal(0))
     top = min(max_base, available)
     curve: list[DepthPoint] = []
     for i in range(1, points + 1) if top > 0 else ():
-        size = top * i / points
-        filled, notional, next_price = _walk_base(levels, size)
-        quote_qty = notional * (1 + sign * fee_rate)
-        marginal = (next_price if next_price is not None else levels[-1][0]) * (
-            1 + sign * fee_rate)
-        if curve and filled <= curve[-1].base_qty:
+        # each point is the quote of its size, so a point and a quote never disagree
+        quote = quote_from_levels(venue, symbol, side, levels, top * i / points,
+                                  QtyBasis.BASE, fee_rate, stamp)
+        if curve and quote.base_qty <= curve[-1].base_qty:
             continue
-        curve.append(DepthPoint(filled, quote_qty, quote_qty / filled, marginal))
+        curve.append(DepthPoint(quote.base_qty, quote.quote_qty, quote.avg_price,
+                                quote.marginal_price))
     return DepthCurve(venue, symbol, side, tuple(curve), Decimal(0), stamp)
