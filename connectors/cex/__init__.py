@@ -1,9 +1,10 @@
 """CEX venues over ccxt: local order books, quotes, and orders placed with our client ids."""
 
+from connectors.cex.errors import VenueRejected, VenueUnavailable
 from connectors.cex.localbook import BookGap, DepthDiff, LocalOrderBook
 from connectors.cex.pacing import Backoff, WeightBudget
 from connectors.cex.quoting import curve_from_levels, quote_from_levels
-from connectors.cex.venue import CexVenue, CexVenueConfig, VenueRejected, VenueUnavailable
+from connectors.cex.venue import CexVenue, CexVenueConfig
 
 __all__ = [
     "Backoff",

@@ -30,10 +30,17 @@ from typing import Any
 import aiohttp
 import ccxt.async_support as ccxt_async
 
+from connectors.cex.errors import (
+    NO_SUCH_ORDER,
+    STATUS_OF,
+    VenueRejected,
+    VenueUnavailable,
+    venue_error,
+)
 from connectors.cex.localbook import BookGap, DepthDiff, LocalOrderBook
 from connectors.cex.pacing import Backoff, WeightBudget
 from connectors.cex.quoting import curve_from_levels, quote_from_levels
-from connectors.errors import RetryableVenueError, TerminalVenueError, VenueError
+from connectors.errors import RetryableVenueError, VenueError
 from connectors.orders import (
     Liquidity,
     OrderKind,
@@ -57,29 +64,6 @@ from connectors.venue import (
 
 FillHandler = Callable[[VenueFill], None]
 
-# Binance order statuses onto ours (spot "ENUM definitions", order status).
-_STATUS = {
-    "NEW": VenueOrderStatus.OPEN, "PENDING_NEW": VenueOrderStatus.OPEN,
-    "PARTIALLY_FILLED": VenueOrderStatus.PARTIALLY_FILLED, "FILLED": VenueOrderStatus.FILLED,
-    "CANCELED": VenueOrderStatus.CANCELED, "PENDING_CANCEL": VenueOrderStatus.OPEN,
-    "REJECTED": VenueOrderStatus.REJECTED, "EXPIRED": VenueOrderStatus.EXPIRED,
-    "EXPIRED_IN_MATCH": VenueOrderStatus.EXPIRED,
-}
-_NO_SUCH_ORDER = -2013
-
-
-class VenueRejected(TerminalVenueError):
-    """The venue refused a request; `code` and `raw` keep its own answer."""
-
-    def __init__(self, code: int | None, message: str, raw: str) -> None:
-        self.code, self.raw = code, raw
-        super().__init__(f"{code}: {message}" if code is not None else message)
-
-
-class VenueUnavailable(RetryableVenueError):
-    """The venue did not answer usefully (network, 5xx, rate limit): try again later."""
-
-
 @dataclass(frozen=True)
 class CexVenueConfig:
     name: str
@@ -98,35 +82,6 @@ class CexVenueConfig:
     backoff_cap_s: float = 2.0
     listen_key_keepalive_s: float = 1800.0
     book_audit_idle_s: float = 2.0  # a stream quiet this long: check the books' update ids
-
-
-# ccxt raises some Binance errors with the message alone ("binance Duplicate order sent."),
-# having matched it exactly; these are the codes Binance sends with those messages.
-_CODE_OF_MESSAGE = {
-    "Order would immediately match and take.": -2010,
-    "Account has insufficient balance for requested action.": -2010,
-    "Duplicate order sent.": -2010,
-    "Order does not exist.": -2013,
-    "Unknown order sent.": -2011,
-    "Signature for this request is not valid.": -1022,
-    "Timestamp for this request is outside of the recvWindow.": -1021,
-    "Invalid API-key, IP, or permissions for action.": -2015,
-    "API-key format invalid.": -2014,
-    "Invalid symbol.": -1121,
-}
-
-
-def _venue_error(error: Exception) -> tuple[int | None, str]:
-    """The venue's code and message out of a ccxt exception ("binance {json}" or
-    "binance <message>")."""
-    text = str(error)
-    start = text.find("{")
-    if start >= 0:
-        with contextlib.suppress(ValueError):
-            body = json.loads(text[start:])
-            return int(body.get("code")), str(body.get("msg"))
-    message = text.split(" ", 1)[1] if " " in text else text
-    return _CODE_OF_MESSAGE.get(message), message
 
 
 class CexVenue:
@@ -310,7 +265,7 @@ class CexVenue:
                     return resolved
                 await asyncio.sleep(backoff.next_delay())
             except ccxt_async.ExchangeError as error:
-                code, message = _venue_error(error)
+                code, message = venue_error(error)
                 return VenueOrderReport(self.name, request.client_order_id, request.symbol,
                                         request.side, VenueOrderStatus.REJECTED,
                                         qty=request.qty, reason=f"{code}: {message}",
@@ -357,8 +312,8 @@ class CexVenue:
         except ccxt_async.OperationFailed as error:
             raise VenueUnavailable(str(error)) from error
         except ccxt_async.ExchangeError as error:
-            code, message = _venue_error(error)
-            if code == _NO_SUCH_ORDER:
+            code, message = venue_error(error)
+            if code == NO_SUCH_ORDER:
                 return None
             raise VenueRejected(code, message, str(error)) from error
         return self._report(symbol, raw["info"])
@@ -370,7 +325,7 @@ class CexVenue:
         except ccxt_async.OperationFailed as error:
             raise VenueUnavailable(str(error)) from error
         except ccxt_async.ExchangeError as error:
-            code, message = _venue_error(error)
+            code, message = venue_error(error)
             raise VenueRejected(code, message, str(error)) from error
         info = dict(raw["info"])
         info["clientOrderId"] = info.get("origClientOrderId", client_order_id)
@@ -379,7 +334,7 @@ class CexVenue:
     def _report(self, symbol: str, info: dict[str, Any]) -> VenueOrderReport:
         return VenueOrderReport(
             self.name, info["clientOrderId"], symbol, Side(info["side"].lower()),
-            _STATUS.get(info.get("status", ""), VenueOrderStatus.UNKNOWN),
+            STATUS_OF.get(info.get("status", ""), VenueOrderStatus.UNKNOWN),
             venue_order_id=str(info["orderId"]), qty=Decimal(info.get("origQty", "0")),
             filled_qty=Decimal(info.get("executedQty", "0")),
             filled_quote=Decimal(info.get("cummulativeQuoteQty", "0")), ts_ns=time.time_ns())
