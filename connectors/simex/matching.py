@@ -444,9 +444,23 @@ class MatchingEngine:
                     return cost
         return cost
 
+    def _market_sell_base(self, book: SymbolBook, quote_qty: Decimal) -> Decimal:
+        """Base a quote-sized market sell needs to receive `quote_qty` from the bids."""
+        base, left = Decimal(0), quote_qty
+        for price, queue in book.opposite_levels(OrderSide.SELL):
+            for maker in queue:
+                take = min(maker.remaining, q_lot(left / price, book.spec.lot_size))
+                base += take
+                left -= take * price
+                if take < maker.remaining:
+                    return base
+        return base
+
     def _lock(self, book: SymbolBook, order: SimOrder) -> None:
         spec = book.spec
-        if order.side is OrderSide.SELL:
+        if order.side is OrderSide.SELL and order.orig_quote_qty > 0:
+            asset, amount = spec.base, self._market_sell_base(book, order.orig_quote_qty)
+        elif order.side is OrderSide.SELL:
             asset, amount = spec.base, order.orig_qty
         elif order.kind is OrderKind.MARKET:
             asset = spec.quote

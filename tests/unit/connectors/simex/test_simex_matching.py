@@ -127,3 +127,15 @@ def test_diff_update_ids_are_contiguous_across_commands() -> None:
     (_, l1, _), (u2, l2, changes) = first.depth[SYM], second.depth[SYM]
     assert u2 == l1 + 1 and l2 >= u2
     assert changes[(OrderSide.SELL, D(3000))] == D("0.5")
+
+
+def test_market_sell_by_quote_locks_the_base_it_needs_and_never_goes_negative() -> None:
+    eng = engine()
+    eng.new_order(order("alice", OrderSide.BUY, "1", "3000", "a1"))
+    eng.new_order(order("alice", OrderSide.BUY, "1", "2990", "a2"))
+    view, _ = eng.new_order(order("bob", OrderSide.SELL, "", None, "q", OrderKind.MARKET,
+                                  quote="4495"))
+    assert view.executed_qty == D("1.5") and view.cum_quote == D(3000) + D(1495)
+    bob = eng.accounts["bob"]
+    assert bob.balance("WETH").locked == 0 and bob.balance("WETH").free == D("98.5")
+    assert bob.balance("USDC").free == D(100000) + D(4495) - D("4.495")
