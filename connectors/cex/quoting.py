@@ -70,14 +70,18 @@ def quote_from_levels(venue: str, symbol: str, side: Side, levels: list[Level], 
 def curve_from_levels(venue: str, symbol: str, side: Side, levels: list[Level],
                       max_base: Decimal, points: int, fee_rate: Decimal,
                       stamp: StateStamp) -> DepthCurve:
-    """Cumulative size against average and marginal price, `points` evenly spaced sizes."""
-    available = sum((size for _, size in levels), Decimal(0))
-    top = min(max_base, available)
+    """Cumulative size against average and marginal price, with a point at the end of every
+    book level up to `max_base` (and at `max_base` inside a level): a book's cost is linear
+    between level boundaries, so these points are the exact curve, whatever `points` asks."""
     curve: list[DepthPoint] = []
-    for i in range(1, points + 1) if top > 0 else ():
+    cumulative = Decimal(0)
+    for _, size in levels:
+        if cumulative >= max_base:
+            break
+        cumulative = min(cumulative + size, max_base)
         # each point is the quote of its size, so a point and a quote never disagree
-        quote = quote_from_levels(venue, symbol, side, levels, top * i / points,
-                                  QtyBasis.BASE, fee_rate, stamp)
+        quote = quote_from_levels(venue, symbol, side, levels, cumulative, QtyBasis.BASE,
+                                  fee_rate, stamp)
         if curve and quote.base_qty <= curve[-1].base_qty:
             continue
         curve.append(DepthPoint(quote.base_qty, quote.quote_qty, quote.avg_price,

@@ -17,7 +17,7 @@ from connectors.simex.config import (
 from connectors.simex.errors import BinanceApiError
 from connectors.simex.faults import FaultPlan
 from connectors.simex.pricefeed import PoolPriceFollower
-from connectors.simex.server import PriceSource, SimexServer
+from connectors.simex.server import PriceSource, SimexServer, binance_ccxt_urls
 
 __all__ = [
     "DEFAULT_API_KEY",
@@ -32,5 +32,6 @@ __all__ = [
     "SimexConfigError",
     "SimexServer",
     "SymbolConfig",
+    "binance_ccxt_urls",
     "load_config",
 ]

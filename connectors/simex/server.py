@@ -59,6 +59,20 @@ _WEIGHTS: dict[tuple[str, str], int] = {
 }
 
 
+def binance_ccxt_urls(rest_url: str) -> dict[str, Any]:
+    """`urls['api']` entries pointing `ccxt.binance` at a simex whose base URL is `rest_url`
+    (http://host:port); its streams are the same host and port over ws://."""
+    http = rest_url.rstrip("/")
+    ws = "ws" + http[len("http"):] if http.startswith("http") else http
+    return {
+        "public": f"{http}/api/v3", "private": f"{http}/api/v3", "v1": f"{http}/api/v1",
+        "sapi": f"{http}/sapi/v1", "fapiPublic": f"{http}/fapi/v1",
+        "dapiPublic": f"{http}/dapi/v1",
+        "ws": {"spot": f"{ws}/ws", "margin": f"{ws}/ws",
+               "ws-api": {"spot": f"{ws}/ws-api/v3"}},
+    }
+
+
 class SimexServer:
     """A simulated exchange on loopback speaking Binance's spot REST + WebSocket API."""
 
@@ -107,14 +121,7 @@ class SimexServer:
         """The `urls['api']` entries that point an unmodified `ccxt.binance` (and ccxt.pro
         binance) at this server: spot REST, the sapi/fapi/dapi calls `load_markets` makes,
         spot streams and the WebSocket API."""
-        http, ws = self.rest_url, self.ws_url
-        return {
-            "public": f"{http}/api/v3", "private": f"{http}/api/v3", "v1": f"{http}/api/v1",
-            "sapi": f"{http}/sapi/v1", "fapiPublic": f"{http}/fapi/v1",
-            "dapiPublic": f"{http}/dapi/v1",
-            "ws": {"spot": f"{ws}/ws", "margin": f"{ws}/ws",
-                   "ws-api": {"spot": f"{ws}/ws-api/v3"}},
-        }
+        return binance_ccxt_urls(self.rest_url)
 
     async def start(self) -> None:
         app = web.Application(middlewares=[self._middleware])

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import os
 from decimal import Decimal, InvalidOperation
 from typing import Annotated
 
@@ -10,7 +12,9 @@ import typer
 
 from chain.devnet import connect
 from connectors.amm.venue import amm_venues_from_manifest
-from connectors.errors import VenueError
+from connectors.cex import CexVenue, CexVenueConfig
+from connectors.errors import RetryableVenueError, VenueError
+from connectors.simex import DEFAULT_API_KEY, DEFAULT_API_SECRET, binance_ccxt_urls
 from connectors.venue import QtyBasis, Side, Venue
 from engine.cli.devnet import StateDir, devnet_at
 from engine.cli.output import ExitCode, console, fail, print_json, reported_errors, table
@@ -37,26 +41,50 @@ def route(
         help="Stop where the marginal price passes this (buy: above, sell: below).")] = None,
     max_slippage_bps: Annotated[str | None, typer.Option(
         help="Stop this many bps past the best price at zero size.")] = None,
+    cex: Annotated[list[str] | None, typer.Option(
+        "--cex", help="A Binance-API exchange to include, as NAME=URL (e.g. "
+        "simex=http://127.0.0.1:8765); repeat for several. Keys from CROSSBOOK_CEX_API_KEY "
+        "and CROSSBOOK_CEX_API_SECRET (default: simex's demo account).")] = None,
     state_dir: StateDir = None,
     json_output: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
 ) -> None:
-    """Plan an order across every venue of the running devnet: legs, costs and why."""
+    """Plan an order across every venue of the running devnet (and any --cex exchange):
+    legs, costs and why."""
     amount = _decimal("--qty", qty)
     assert amount is not None
     request = RouteRequest(symbol, side, amount, basis, _decimal("--limit-price", limit_price),
                            _decimal("--max-slippage-bps", max_slippage_bps))
+    exchanges = [_exchange(spec) for spec in cex or []]
     with reported_errors():
         manifest = devnet_at(state_dir).status()
         venues: list[Venue] = list(amm_venues_from_manifest(connect(manifest["rpc_url"]),
                                                            manifest).venues)
     try:
-        plan = asyncio.run(Router(venues).plan(request))
+        plan = asyncio.run(_plan(request, venues, exchanges))
     except (InvalidValue, VenueError) as error:
-        fail(ExitCode.REFUSED, str(error))
+        fail(ExitCode.REFUSED if not isinstance(error, RetryableVenueError)
+             else ExitCode.UNREACHABLE, str(error))
     if json_output:
         print_json(plan.to_json())
         return
     _print(plan)
+
+
+def _exchange(spec: str) -> CexVenueConfig:
+    name, sep, url = spec.partition("=")
+    if not sep or not name or not url.startswith("http"):
+        fail(ExitCode.USAGE, f"--cex: {spec!r} is not NAME=http://host:port")
+    key = os.environ.get("CROSSBOOK_CEX_API_KEY", DEFAULT_API_KEY)
+    secret = os.environ.get("CROSSBOOK_CEX_API_SECRET", DEFAULT_API_SECRET)
+    return CexVenueConfig(name, key, secret, urls=binance_ccxt_urls(url))
+
+
+async def _plan(request: RouteRequest, venues: list[Venue],
+                exchanges: list[CexVenueConfig]) -> RoutePlan:
+    async with contextlib.AsyncExitStack() as stack:
+        for config in exchanges:
+            venues.append(await stack.enter_async_context(CexVenue(config)))
+        return await Router(venues).plan(request)
 
 
 def _print(plan: RoutePlan) -> None:
