@@ -4,8 +4,10 @@ over fixed keys, the guard enabled with a USDC cap, and helpers that run or prob
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Coroutine
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 import pytest
 from eth_account import Account
@@ -27,7 +29,19 @@ from chain.wallet import (
 )
 
 USDC = 10**6
+
+
+def _run(coroutine: Coroutine[Any, Any, T]) -> T:
+    """Run a coroutine to completion from sync code, also when called inside a running loop
+    (an async test): then on a fresh loop in a worker thread."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.run(coroutine)
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, coroutine).result()
 DELAY_S = 3_600
+T = TypeVar("T")
 TX_CAP, DAY_CAP = 1_000_000 * USDC, 1_500_000 * USDC
 
 
@@ -77,7 +91,7 @@ class Desk:
                 tx: SafeTx | None = None) -> tuple[SafeTx, bytes]:
         tx = tx or self.wallet.build(calls)
         request = self.wallet.request(tx, calls)
-        signatures = asyncio.run(self.wallet.collect(request, signers or self.signers[:2]))
+        signatures = _run(self.wallet.collect(request, signers or self.signers[:2]))
         return tx, signatures
 
     def run(self, calls: list[Call], tx: SafeTx | None = None) -> Any:
