@@ -59,10 +59,13 @@ def _validate(request: RouteRequest) -> None:
 class Router:
     """Routes over a fixed set of venues; `points` and `refine_points` set curve resolution."""
 
-    def __init__(self, venues: Sequence[Venue], points: int = 32, refine_points: int = 16) -> None:
+    def __init__(self, venues: Sequence[Venue], points: int = 32, refine_points: int = 16,
+                 max_quote_age_s: float | None = None) -> None:
         self.venues = tuple(venues)
         self.points = points
         self.refine_points = refine_points
+        self.max_quote_age_ns = None if max_quote_age_s is None else int(max_quote_age_s * 1e9)
+        self.stale: list[str] = []  # venues left out of the last plan: their state was too old
 
     def venues_for(self, symbol: str) -> list[tuple[Venue, Market]]:
         found = []
@@ -83,6 +86,8 @@ class Router:
             raise NoRoute("symbol", f"no venue trades {request.symbol}")
         candidates = await self._candidates(request, markets)
         if not candidates:
+            if self.stale:
+                raise NoRoute("state", "every venue's state is too old: " + "; ".join(self.stale))
             raise NoRoute("qty", f"no venue has depth for {request.symbol} on the "
                                  f"{request.side.value} side")
         reference = _best_price(candidates, request.side)
@@ -138,8 +143,18 @@ class Router:
             points = [(p.base_qty, p.quote_qty) for p in depth.points]
             return _Candidate(venue, market, depth, _curve(points, depth.fixed_cost), points)
 
-        found = await asyncio.gather(*(one(v, m) for v, m in markets))
-        return [c for c in found if c is not None]
+        found = [c for c in await asyncio.gather(*(one(v, m) for v, m in markets))
+                 if c is not None]
+        self.stale = []
+        if self.max_quote_age_ns is not None:
+            for candidate in found:
+                age = candidate.depth.stamp.age_ns()
+                if age > self.max_quote_age_ns:
+                    self.stale.append(f"{candidate.venue.name}: unused; its state is "
+                                      f"{age / 1e9:.1f} s old, over the "
+                                      f"{self.max_quote_age_ns / 1e9:.1f} s limit")
+            found = [c for c in found if c.depth.stamp.age_ns() <= self.max_quote_age_ns]
+        return found
 
     async def _max_base(self, venue: Venue, request: RouteRequest) -> Decimal:
         if request.basis is QtyBasis.BASE:
@@ -283,8 +298,8 @@ class Router:
             oldest_observed_ns=min(q.stamp.observed_ns for q in legs),
             blocks=tuple(sorted({q.stamp.block for q in legs if q.stamp.block is not None})),
             planning_ns=planning_ns, exact_venue_choice=solution.exact_subset,
-            explanation=tuple(_explain(request, candidates, curves, legs, stop,
-                                       complete=done >= request.qty)),
+            explanation=(*_explain(request, candidates, curves, legs, stop,
+                                   complete=done >= request.qty), *self.stale),
         )
 
 
