@@ -272,6 +272,13 @@ class AmmVenues:
     def for_symbol(self, symbol: str) -> tuple[AmmPoolVenue, ...]:
         return tuple(v for v in self.venues if v.spec.symbol == symbol)
 
+    def token(self, symbol: str) -> Token | None:
+        for venue in self.venues:
+            for token in (venue.spec.base, venue.spec.quote):
+                if token.symbol == symbol:
+                    return token
+        return None
+
     def refresh_now(self) -> RefreshReport:
         """Bring every pool and the gas price to the chain's newest block."""
         report = self.cache.refresh()

@@ -11,6 +11,7 @@ import typer
 from chain.devnet import connect
 from chain.errors import ChainError
 from connectors.amm import quote_pool
+from connectors.amm.path_venue import venues_for_symbol
 from connectors.amm.venue import amm_venues_from_manifest
 from connectors.errors import InvalidQuoteRequest, VenueError
 from connectors.venue import QtyBasis, Side, VenueQuote
@@ -82,7 +83,7 @@ def venues(
         amm = amm_venues_from_manifest(connect(manifest["rpc_url"]), manifest)
     quotes: list[VenueQuote] = []
     try:
-        for venue in amm.for_symbol(symbol):
+        for venue in venues_for_symbol(amm, symbol):
             quotes.append(venue.quote_now(symbol, side, amount, basis))
     except VenueError as error:
         fail(ExitCode.REFUSED, str(error))

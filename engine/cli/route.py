@@ -11,6 +11,7 @@ from typing import Annotated
 import typer
 
 from chain.devnet import connect
+from connectors.amm.path_venue import venues_for_symbol
 from connectors.amm.venue import amm_venues_from_manifest
 from connectors.cex import CexVenue, CexVenueConfig
 from connectors.errors import RetryableVenueError, VenueError
@@ -57,8 +58,9 @@ def route(
     exchanges = [_exchange(spec) for spec in cex or []]
     with reported_errors():
         manifest = devnet_at(state_dir).status()
-        venues: list[Venue] = list(amm_venues_from_manifest(connect(manifest["rpc_url"]),
-                                                           manifest).venues)
+        amm = amm_venues_from_manifest(connect(manifest["rpc_url"]), manifest)
+        # every pool of the symbol, or two-pool paths to it where no pool trades it directly
+        venues: list[Venue] = list(venues_for_symbol(amm, symbol))
     try:
         plan = asyncio.run(_plan(request, venues, exchanges))
     except (InvalidValue, VenueError) as error:

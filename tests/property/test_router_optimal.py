@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 from scipy.optimize import Bounds, LinearConstraint, milp
 
 from connectors.venue import QtyBasis, Side, Venue
-from engine.router import Router, RouteRequest
+from engine.router import NoRoute, Router, RouteRequest
 
 from router_venues import BookVenue, PoolVenue
 
@@ -123,3 +123,40 @@ def test_plan_when_random_books_and_pools_then_within_0_1_bps_of_milp_and_never_
     for leg in plan.legs:
         steps = leg.base_qty / leg.lot_size
         assert steps == steps.to_integral_value(), (leg.venue, leg.base_qty, leg.lot_size)
+
+
+@st.composite
+def constrained(draw: st.DrawFn) -> tuple[list[Venue], Side, Decimal, dict[str, Decimal]]:
+    venues, side, qty = draw(instances())
+    inventory: dict[str, Decimal] = {}
+    for venue in venues:
+        if isinstance(venue, BookVenue):
+            venue.min_notional = Decimal(draw(st.sampled_from([0, 10, 500, 5_000])))
+        if draw(st.booleans()):
+            held = Decimal(draw(st.integers(0, 2_000))) / 100
+            inventory[venue.name] = held * (MID if side is Side.BUY else 1)
+    return venues, side, qty, inventory
+
+
+@settings(max_examples=100, derandomize=True, deadline=None,
+          suppress_health_check=[HealthCheck.too_slow])
+@given(constrained())
+def test_plan_when_inventory_and_minimums_then_never_violated_nor_worse_than_single(
+    instance: tuple[list[Venue], Side, Decimal, dict[str, Decimal]],
+) -> None:
+    venues, side, qty, inventory = instance
+    try:
+        plan = asyncio.run(Router(venues).plan(RouteRequest("WETH/USDC", side, qty), inventory))
+    except NoRoute:
+        return  # nothing could be done within the inventory held: refused, not violated
+    markets = {v.name: v.markets()[0] for v in venues}
+    assert plan.base_qty <= qty
+    for leg in plan.legs:
+        market = markets[leg.venue]
+        steps = leg.base_qty / market.lot_size
+        assert steps == steps.to_integral_value()
+        assert leg.base_qty >= market.min_qty and leg.quote_qty >= market.min_notional
+        held = inventory.get(leg.venue)
+        if held is not None:
+            given = leg.quote_qty if side is Side.BUY else leg.base_qty
+            assert given <= held, (leg.venue, given, held)
