@@ -17,16 +17,8 @@ from web3 import Web3
 from web3.exceptions import ContractCustomError
 
 from chain.signers import SafeSignature, SignatureKind, SigningRequest
-from chain.wallet import (
-    Call,
-    GuardPolicy,
-    SafeTx,
-    SafeWallet,
-    deploy_safe,
-    enable_guard_calls,
-    guard_contract,
-    selector,
-)
+from chain.wallet import Call, SafeTx, SafeWallet, guard_contract, selector
+from chain.wallet.provision import executor_policy, fund, provision_guarded_safe
 
 USDC = 10**6
 
@@ -128,20 +120,12 @@ def make_desk(w3: Web3, devnet: dict[str, Any]) -> Desk:
     """A 2-of-3 Safe holding 2M USDC, guarded: only the executor, caps on USDC."""
     signers = [KeySigner(f"crossbook-test-owner-{i}") for i in range(3)]
     relayer = w3.eth.accounts[1]
-    address = deploy_safe(w3, devnet["safe"], [s.address for s in signers], 2, relayer, 11)
-    desk = Desk(w3, devnet, SafeWallet(w3, address, devnet["safe"]["multi_send_call_only"]),
-                signers, relayer)
-    desk.token("USDC").functions.transfer(address, 2_000_000 * USDC).transact(
-        {"from": w3.eth.accounts[0]})
-    usdc = Web3.to_checksum_address(devnet["tokens"]["USDC"]["address"])
-    policy = GuardPolicy(
-        delay_s=DELAY_S, sanctions_oracle=Web3.to_checksum_address(devnet["sanctions_oracle"]),
-        calls=[(desk.executor, selector("execute((address,address,((uint8,address)[],bool,"
-                                        "uint256)[],uint256,uint256,uint256))"))],
-        spenders=[desk.executor], caps={usdc: (TX_CAP, DAY_CAP)},
-    )
-    desk.run(enable_guard_calls(w3, desk.guard, address, policy))
+    policy = executor_policy(devnet, {devnet["tokens"]["USDC"]["address"]: (TX_CAP, DAY_CAP)},
+                             DELAY_S)
+    wallet = _run(provision_guarded_safe(w3, devnet, signers, 2, relayer, policy, 11))
+    fund(w3, devnet, wallet.address, {"USDC": 2_000_000 * USDC}, w3.eth.accounts[0])
+    desk = Desk(w3, devnet, wallet, signers, relayer)
     guard_slot = Web3.keccak(text="guard_manager.guard.address")
-    stored = w3.eth.get_storage_at(address, guard_slot)
+    stored = w3.eth.get_storage_at(wallet.address, guard_slot)
     assert Web3.to_checksum_address(stored[-20:]) == desk.guard
     return desk

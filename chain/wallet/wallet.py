@@ -3,7 +3,6 @@ signers' policies, gather owner signatures, and have a relayer account execute i
 
 from __future__ import annotations
 
-import asyncio
 import uuid
 from collections.abc import Sequence
 from typing import Any
@@ -13,9 +12,10 @@ from web3 import Web3
 from web3.logs import DISCARD
 from web3.types import TxReceipt
 
-from chain.signers.base import RequestKind, SafeSignature, Signer, SigningRequest
+from chain.signers.base import RequestKind, Signer, SigningRequest
+from chain.signers.quorum import Quorum
 from chain.wallet.multisend import Call, batch_tx
-from chain.wallet.safe import SafeTx, WalletError, encode_signatures, safe_contract, safe_tx_hash
+from chain.wallet.safe import SafeTx, WalletError, safe_contract, safe_tx_hash
 
 
 def describe_calls(calls: Sequence[Call]) -> list[dict[str, Any]]:
@@ -57,14 +57,13 @@ class SafeWallet:
         )
 
     async def collect(self, request: SigningRequest, signers: Sequence[Signer]) -> bytes:
-        """Every signer's signature, concurrently, as the Safe's signature bundle; fewer
-        than the threshold is refused before anything is sent."""
-        signatures: list[SafeSignature] = list(
-            await asyncio.gather(*(s.sign(request) for s in signers)))
-        if len(signatures) < self.threshold():
-            raise WalletError(f"{len(signatures)} signatures for a threshold of "
-                              f"{self.threshold()}")
-        return encode_signatures(signatures)
+        """The Safe's signature bundle from the owners' signers: a `Quorum` at the Safe's
+        threshold, asked concurrently; fewer signers than the threshold is refused at once."""
+        threshold = self.threshold()
+        if len(signers) < threshold:
+            raise WalletError(f"{len(signers)} signatures for a threshold of {threshold}")
+        result = await Quorum(signers, threshold).sign(request)
+        return result.signatures
 
     def execute(self, tx: SafeTx, signatures: bytes, relayer: str) -> TxReceipt:
         """Send `execTransaction` from the relayer (an unlocked node account) and wait."""
