@@ -408,15 +408,14 @@ class ScenarioBook:
 def _first_crossing(grid: ScenarioGrid, pnl: Float, surplus: float) -> float | None:
     """Smallest |move| on the vol-same main grid where P&L uses up the surplus, interpolated
     linearly between the grid point inside and the first one outside."""
-    same = (grid.vol_state == 0) & ~grid.extended
-    moves, losses = grid.moves[same], -pnl[same]
-    zero = int(np.argmin(np.abs(moves)))
+    same, moves, zero = _main_grid(grid)
+    losses = (-pnl[same]).tolist()  # plain floats: the walk below is scalar
     best: float | None = None
     for step in (1, -1):
-        previous_move, previous_loss = 0.0, float(losses[zero])
+        previous_move, previous_loss = 0.0, losses[zero]
         i = zero + step
-        while 0 <= i < moves.size:
-            move, loss = float(moves[i]), float(losses[i])
+        while 0 <= i < len(moves):
+            move, loss = moves[i], losses[i]
             if loss >= surplus:
                 fraction = (surplus - previous_loss) / (loss - previous_loss)
                 crossing = abs(previous_move + fraction * (move - previous_move))
@@ -425,6 +424,23 @@ def _first_crossing(grid: ScenarioGrid, pnl: Float, surplus: float) -> float | N
             previous_move, previous_loss = move, loss
             i += step
     return best
+
+
+_MAIN_GRIDS: dict[int, tuple[ScenarioGrid, NDArray[np.intp], list[float], int]] = {}
+
+
+def _main_grid(grid: ScenarioGrid) -> tuple[NDArray[np.intp], list[float], int]:
+    """The vol-same main-grid positions of a grid, its moves and the index of no move; computed
+    once per grid object (grids are built once per underlying and kept by their book)."""
+    cached = _MAIN_GRIDS.get(id(grid))
+    if cached is None or cached[0] is not grid:  # the entry holds its grid: ids stay unique
+        same = np.flatnonzero((grid.vol_state == 0) & ~grid.extended)
+        moves = grid.moves[same].tolist()
+        zero = min(range(len(moves)), key=lambda i: abs(moves[i]))
+        if len(_MAIN_GRIDS) > 64:
+            _MAIN_GRIDS.clear()
+        cached = _MAIN_GRIDS[id(grid)] = (grid, same, moves, zero)
+    return cached[1], cached[2], cached[3]
 
 
 def _grid(config: PortfolioMarginConfig, underlying: str) -> ScenarioGrid:
