@@ -4,7 +4,10 @@ What each venue charged equals what the plan said it would, up to how simex book
 
 from __future__ import annotations
 
+import asyncio
+import json
 import random
+import sys
 from decimal import Decimal
 from typing import Any
 
@@ -61,3 +64,26 @@ async def test_plan_over_simex_and_pools_when_sent_then_each_venue_charges_the_p
         w3, desk.executor, desk.run(swap_calls(w3, desk.executor, route)))}
     for leg in pool_legs:
         assert fills[by_name[leg.venue].spec.address].amount_in == int(leg.quote_qty.scaleb(6))
+
+
+async def test_route_cli_when_cex_given_then_plans_across_it_and_the_pools(
+    simex: Any, devnet: dict[str, Any],
+) -> None:
+    maker = simex.engine.add_account("cli-maker", "x", {})
+    SymbolMaker(simex, simex.config.symbols[0], maker, random.Random(3)).requote()
+    # The CLI runs as its own process; simex serves it from this test's event loop.
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "engine.cli", "route", "--symbol", "WETH/USDC", "--side", "buy",
+        "--qty", "60", "--cex", f"simex={simex.rest_url}", "--state-dir", devnet["state_dir"],
+        "--json", stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+    out, err = await asyncio.wait_for(process.communicate(), timeout=120)
+    assert process.returncode == 0, err.decode()
+    plan = json.loads(out)
+    assert "simex" in {leg["venue"] for leg in plan["legs"]}
+    assert Decimal(plan["base_qty"]) == 60
+    bad = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "engine.cli", "route", "--symbol", "WETH/USDC", "--side", "buy",
+        "--qty", "1", "--cex", "simex", "--state-dir", devnet["state_dir"],
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+    _, err = await bad.communicate()
+    assert bad.returncode == 2 and b"NAME=http" in err
