@@ -62,7 +62,14 @@ async def test_venue_implements_the_venue_protocol_with_book_sequence(
         by_quote = await venue.quote("WETH/USDC", Side.SELL, D(3000), QtyBasis.QUOTE)
         assert by_quote.quote_qty == D(3000)
         curve = await venue.depth("WETH/USDC", Side.BUY, D(20), points=8)
-        assert len(curve.points) == 8
+        # a book's cost is linear between levels: one point at the end of each level
+        boundaries, total = [], D(0)
+        for _, size in venue.books["WETH/USDC"].levels("asks"):
+            total += size
+            boundaries.append(min(total, D(20)))
+            if total >= 20:
+                break
+        assert [p.base_qty for p in curve.points] == boundaries
         prices = [p.avg_price for p in curve.points]
         assert prices == sorted(prices)
 
