@@ -28,9 +28,9 @@ from pathlib import Path
 from typing import Any
 
 from chain.signers.frost.core import (
-    N,
     Element,
     FrostError,
+    N,
     add,
     base_mult,
     deserialize_element,

@@ -1,0 +1,113 @@
+"""What FROST participants send each other over websockets: JSON messages, signed envelopes
+for the DKG's authenticated broadcast, and encrypted DKG shares for its private channels.
+
+- Every DKG message a participant sends is an envelope `{"body", "signer", "signature"}`:
+  ECDSA over SHA-256 of the canonical JSON body with the participant's identity key, checked
+  against the session roster (`open_envelope`). The coordinator only relays: it can drop a
+  message but cannot forge or alter one, and every participant signs the hash of the round-1
+  set it saw, so a coordinator that shows different broadcasts to different participants is
+  caught (`transcript_hash`).
+- A DKG share for participant j travels encrypted to j's ephemeral key from round 1:
+  ECDH, then SHA-256 in counter mode as a one-time pad and an HMAC-SHA256 tag, both keys
+  bound to the session and the (sender, receiver) pair. The relaying coordinator never sees a
+  share.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+from collections.abc import Mapping
+from typing import Any
+
+from coincurve import PrivateKey, PublicKey
+
+from chain.signers.base import RequestKind, SigningRequest
+from chain.signers.frost.core import (
+    Commitment,
+    FrostError,
+    deserialize_element,
+    serialize_element,
+)
+
+
+def canonical(body: Any) -> bytes:
+    return json.dumps(body, sort_keys=True, separators=(",", ":")).encode()
+
+
+def seal(identity: PrivateKey, body: Mapping[str, Any]) -> dict[str, Any]:
+    return {"body": dict(body), "signer": identity.public_key.format().hex(),
+            "signature": identity.sign(canonical(body)).hex()}
+
+
+def open_envelope(envelope: Mapping[str, Any], expected_key: str) -> dict[str, Any]:
+    """The body of an envelope signed by `expected_key` (hex compressed); else FrostError."""
+    try:
+        body: dict[str, Any] = envelope["body"]
+        if envelope["signer"] != expected_key:
+            raise FrostError("envelope signed by a key that is not in the roster")
+        key = PublicKey(bytes.fromhex(expected_key))
+        if not key.verify(bytes.fromhex(envelope["signature"]), canonical(body)):
+            raise FrostError("envelope signature does not verify")
+    except (KeyError, TypeError, ValueError):
+        raise FrostError("envelope is malformed") from None
+    return body
+
+
+def transcript_hash(round1: Mapping[str, Any]) -> str:
+    return hashlib.sha256(canonical(round1)).hexdigest()
+
+
+def _pad_and_mac(shared: bytes, session: str, sender: int, receiver: int) -> tuple[bytes, bytes]:
+    label = f"crossbook-frost-dkg-share|{session}|{sender}|{receiver}".encode()
+    pad = hashlib.sha256(b"pad|" + shared + label).digest()
+    mac_key = hashlib.sha256(b"mac|" + shared + label).digest()
+    return pad, mac_key
+
+
+def encrypt_share(ephemeral: PrivateKey, receiver_key: str, session: str, sender: int,
+                  receiver: int, share: bytes) -> str:
+    shared = ephemeral.ecdh(bytes.fromhex(receiver_key))
+    pad, mac_key = _pad_and_mac(shared, session, sender, receiver)
+    ciphertext = bytes(a ^ b for a, b in zip(share, pad, strict=True))
+    return (ciphertext + hmac.new(mac_key, ciphertext, hashlib.sha256).digest()).hex()
+
+
+def decrypt_share(ephemeral: PrivateKey, sender_key: str, session: str, sender: int,
+                  receiver: int, sealed: str) -> bytes:
+    raw = bytes.fromhex(sealed)
+    ciphertext, tag = raw[:32], raw[32:]
+    shared = ephemeral.ecdh(bytes.fromhex(sender_key))
+    pad, mac_key = _pad_and_mac(shared, session, sender, receiver)
+    if not hmac.compare_digest(tag, hmac.new(mac_key, ciphertext, hashlib.sha256).digest()):
+        raise FrostError(f"the encrypted share from participant {sender} fails its MAC")
+    return bytes(a ^ b for a, b in zip(ciphertext, pad, strict=True))
+
+
+def commitment_to_json(commitment: Commitment) -> dict[str, Any]:
+    return {"identifier": commitment.identifier,
+            "hiding": serialize_element(commitment.hiding).hex(),
+            "binding": serialize_element(commitment.binding).hex()}
+
+
+def commitment_from_json(document: Mapping[str, Any]) -> Commitment:
+    try:
+        return Commitment(int(document["identifier"]),
+                          deserialize_element(bytes.fromhex(document["hiding"])),
+                          deserialize_element(bytes.fromhex(document["binding"])))
+    except (KeyError, TypeError, ValueError):
+        raise FrostError("commitment is malformed") from None
+
+
+def request_to_json(request: SigningRequest) -> dict[str, Any]:
+    return {"request_id": request.request_id, "kind": request.kind.value,
+            "digest": request.digest.hex(), "context": dict(request.context)}
+
+
+def request_from_json(document: Mapping[str, Any]) -> SigningRequest:
+    try:
+        return SigningRequest(str(document["request_id"]), RequestKind(document["kind"]),
+                              bytes.fromhex(document["digest"]), dict(document["context"]))
+    except (KeyError, TypeError, ValueError):
+        raise FrostError("signing request is malformed") from None
