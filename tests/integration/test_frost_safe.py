@@ -146,7 +146,7 @@ def desk(w3: Web3, devnet: dict[str, Any], cluster: Cluster) -> Desk:
     safe = deploy_safe(w3, devnet["safe"], [frost_owner, ecdsa.address], 2,
                        w3.eth.accounts[0], 8)
     desk = Desk(w3, devnet, SafeWallet(w3, safe, devnet["safe"]["multi_send_call_only"]),
-                frost_owner, ecdsa, w3.eth.accounts[1])
+                frost_owner, ecdsa, list(w3.eth.accounts)[1])
     desk.token("USDC").functions.transfer(safe, 200_000 * USDC).transact(
         {"from": w3.eth.accounts[0]})
     return desk
