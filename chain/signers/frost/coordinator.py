@@ -121,7 +121,8 @@ class Coordinator:
         self.timeout_s = timeout_s
 
     async def sign(self, request: SigningRequest) -> bytes:
-        """The 65-byte FROST signature (R compressed, z) over `request.digest`."""
+        """The 65-byte FROST signature (R compressed, z) over `request.digest` (or the message
+        a MESSAGE request carries, see `wire.signed_message`)."""
         async with AsyncExitStack() as stack:
             conns = await _open(stack, self.endpoints, self.timeout_s)
             chosen = sorted(conns)[:self.group.threshold]
@@ -133,7 +134,8 @@ class Coordinator:
                 _ask(conns[i], i, {"op": "commit", "request_id": request.request_id})
                 for i in chosen))
             commitments = [wire.commitment_from_json(c["commitment"]) for c in commits]
-            ctx = core.SigningContext.derive(self.group.public_key, commitments, request.digest)
+            message = wire.signed_message(request)
+            ctx = core.SigningContext.derive(self.group.public_key, commitments, message)
             body = {"op": "sign", "request": wire.request_to_json(request),
                     "commitments": [wire.commitment_to_json(c) for c in commitments]}
             replies = await asyncio.gather(*(
@@ -144,7 +146,7 @@ class Coordinator:
         for i, z in shares.items():
             core.verify_signature_share(i, self.group.verifying_shares[i], z, ctx)
         signature = core.aggregate(ctx, shares)
-        if not core.verify(self.group.public_key, request.digest, signature):
+        if not core.verify(self.group.public_key, message, signature):
             raise core.FrostError("aggregated signature does not verify")
         return signature
 

@@ -223,7 +223,8 @@ class Node:
         request = wire.request_from_json(message["request"])
         self.policy.review(self.name, request)  # before the nonce is touched
         commitments = [wire.commitment_from_json(c) for c in message["commitments"]]
-        ctx = core.SigningContext.derive(share.group.public_key, commitments, request.digest)
+        ctx = core.SigningContext.derive(share.group.public_key, commitments,
+                                         wire.signed_message(request))
         secret_nonces = nonces.consume(str(message["nonce_id"]))
         z = core.sign_share(self.identifier, share.secret, secret_nonces, ctx)
         log.info("%s signed request %s", self.name, request.request_id)

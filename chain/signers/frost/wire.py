@@ -100,6 +100,22 @@ def commitment_from_json(document: Mapping[str, Any]) -> Commitment:
         raise FrostError("commitment is malformed") from None
 
 
+def signed_message(request: SigningRequest) -> bytes:
+    """The bytes the group signs for `request`: its 32-byte digest, or, for a MESSAGE request
+    whose context carries `message` (hex) with SHA-256 equal to the digest, that message
+    itself (RFC 9591 signs messages of any length; the operator CLI uses this)."""
+    raw = request.context.get("message")
+    if request.kind is not RequestKind.MESSAGE or raw is None:
+        return request.digest
+    try:
+        message = bytes.fromhex(str(raw))
+    except ValueError:
+        raise FrostError("context message is not hex") from None
+    if hashlib.sha256(message).digest() != request.digest:
+        raise FrostError("context message does not hash to the request digest")
+    return message
+
+
 def request_to_json(request: SigningRequest) -> dict[str, Any]:
     return {"request_id": request.request_id, "kind": request.kind.value,
             "digest": request.digest.hex(), "context": dict(request.context)}
