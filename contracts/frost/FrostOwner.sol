@@ -7,13 +7,16 @@ pragma solidity ^0.8.28;
 /// the key. Exposes EIP-1271 in both forms: `isValidSignature(bytes32,bytes)` and the legacy
 /// `isValidSignature(bytes,bytes)` that Safe 1.4.1's `checkNSignatures` calls for contract
 /// signatures (with the EIP-712 transaction data; the FROST message is its keccak256).
-/// @dev A signature is the RFC 9591 encoding: R compressed (33 bytes) then z (32 bytes). The
+/// @dev A signature is the RFC 9591 encoding: R compressed (33 bytes) then z (32 bytes),
+/// optionally followed by R's y-coordinate (32 bytes, 97 in all). The hint saves decompressing
+/// R with the modexp precompile (about 4,000 gas since EIP-7883); it is checked on the curve
+/// and against R's parity, so it cannot change what is verified. The
 /// check is z*G == R + c*PK with c = H2(R || PK || message), H2 being hash_to_field over
 /// expand_message_xmd with SHA-256 (the 0x02 precompile) and the suite's "chal" tag. The point
 /// arithmetic uses ecrecover: with r = PK.x, v = 27 + parity(PK.y), s = c*PK.x and
 /// hash = z*PK.x (mod n), ecrecover returns the address of PK.x^-1 * (s*PK - hash*G) =
 /// c*PK - z*G = -R for a valid signature, which is compared with the address of -R computed
-/// from R itself (decompressed with the 0x05 modexp precompile and checked on the curve).
+/// from R itself (its y from the hint or from the 0x05 modexp precompile, on the curve).
 /// A forgery must hit a 160-bit address for a challenge fixed by R: about 2^160 work.
 /// PK.x must be below n (else r = PK.x would be reduced): enforced by the constructor.
 contract FrostOwner {
@@ -24,7 +27,7 @@ contract FrostOwner {
     error PublicKeyNotBelowOrder(uint256 x);
     /// @notice The public key is not a point on secp256k1.
     error PublicKeyNotOnCurve(uint256 x);
-    /// @notice A signature must be exactly 65 bytes: R compressed then z.
+    /// @notice A signature is 65 bytes (R compressed, z) or 97 (the same, then R's y).
     error SignatureLengthInvalid(uint256 length);
     /// @notice The modexp precompile call failed (cannot happen on a chain that has it).
     error ModexpFailed();
@@ -35,7 +38,7 @@ contract FrostOwner {
     /// @dev (P + 1) / 4: since P = 3 mod 4, a^((P+1)/4) is a square root of a when one exists.
     uint256 private constant SQRT_EXPONENT = 0x3FFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFBFFFFF0C;
     /// @dev "FROST-secp256k1-SHA256-v1" || "chal" || I2OSP(29, 1): RFC 9380's DST_prime for H2.
-    bytes private constant CHALLENGE_DST_PRIME = "FROST-secp256k1-SHA256-v1chal\x1d";
+    bytes30 private constant CHALLENGE_DST_PRIME = "FROST-secp256k1-SHA256-v1chal\x1d";
     bytes4 private constant MAGIC_VALUE = 0x1626ba7e; // isValidSignature(bytes32,bytes)
     bytes4 private constant LEGACY_MAGIC_VALUE = 0x20c13b0b; // isValidSignature(bytes,bytes)
     bytes4 private constant INVALID = 0xffffffff;
@@ -68,7 +71,7 @@ contract FrostOwner {
 
     /// @notice EIP-1271: whether `signature` is the group's FROST signature over `hash`.
     /// @param hash The 32-byte message that was signed (for a Safe: the SafeTx hash).
-    /// @param signature R compressed (33 bytes) then z (32 bytes).
+    /// @param signature R compressed (33 bytes), z (32 bytes), optionally R's y (32 bytes).
     /// @return 0x1626ba7e when valid, 0xffffffff otherwise.
     function isValidSignature(bytes32 hash, bytes calldata signature) external view returns (bytes4) {
         return verify(hash, signature) ? MAGIC_VALUE : INVALID;
@@ -77,7 +80,7 @@ contract FrostOwner {
     /// @notice Legacy EIP-1271 as Safe 1.4.1 calls it for contract signatures: `data` is the
     /// EIP-712 encoded transaction, the signed message is keccak256(data).
     /// @param data The signed data (Safe: `encodeTransactionData(...)`).
-    /// @param signature R compressed (33 bytes) then z (32 bytes).
+    /// @param signature R compressed (33 bytes), z (32 bytes), optionally R's y (32 bytes).
     /// @return 0x20c13b0b when valid, 0xffffffff otherwise.
     function isValidSignature(bytes calldata data, bytes calldata signature) external view returns (bytes4) {
         return verify(keccak256(data), signature) ? LEGACY_MAGIC_VALUE : INVALID;
@@ -86,7 +89,7 @@ contract FrostOwner {
     /// @notice Verify a FROST(secp256k1, SHA-256) signature over a 32-byte message.
     /// @dev Reverts only on a malformed length; every other invalid input returns false.
     /// @param message The 32-byte message.
-    /// @param signature R compressed (33 bytes) then z (32 bytes).
+    /// @param signature R compressed (33 bytes), z (32 bytes), optionally R's y (32 bytes).
     /// @return Whether the signature is valid for this owner's group key.
     function verify(bytes32 message, bytes calldata signature) public view returns (bool) {
         return _verify(abi.encodePacked(message), signature);
@@ -95,23 +98,32 @@ contract FrostOwner {
     /// @notice Verify a FROST(secp256k1, SHA-256) signature over a message of any length, as
     /// any RFC 9591 verifier would (e.g. the RFC's own test vector, whose message is 4 bytes).
     /// @param message The signed message.
-    /// @param signature R compressed (33 bytes) then z (32 bytes).
+    /// @param signature R compressed (33 bytes), z (32 bytes), optionally R's y (32 bytes).
     /// @return Whether the signature is valid for this owner's group key.
     function verifyMessage(bytes calldata message, bytes calldata signature) external view returns (bool) {
         return _verify(message, signature);
     }
 
     function _verify(bytes memory message, bytes calldata signature) private view returns (bool) {
-        if (signature.length != 65) revert SignatureLengthInvalid(signature.length);
+        if (signature.length != 65 && signature.length != 97) revert SignatureLengthInvalid(signature.length);
         uint8 prefix = uint8(signature[0]);
         uint256 rx = uint256(bytes32(signature[1:33]));
         uint256 z = uint256(bytes32(signature[33:65]));
         if ((prefix != 2 && prefix != 3) || rx >= P || z >= N) return false;
-        (uint256 ry, bool onCurve) = _liftX(rx);
-        if (!onCurve) return false;
-        if (ry & 1 != prefix - 2) ry = P - ry;
-        uint256 c = _challenge(signature[0:33], message);
-        uint256 s = mulmod(c, publicKeyX, N);
+        uint256 ry;
+        if (signature.length == 97) {
+            // The hint is untrusted: on the curve with R's parity pins it to R's one y (the
+            // two roots y and P - y differ in parity because P is odd).
+            ry = uint256(bytes32(signature[65:97]));
+            uint256 rhs = addmod(mulmod(mulmod(rx, rx, P), rx, P), 7, P);
+            if (ry >= P || ry & 1 != prefix - 2 || mulmod(ry, ry, P) != rhs) return false;
+        } else {
+            bool onCurve;
+            (ry, onCurve) = _liftX(rx);
+            if (!onCurve) return false;
+            if (ry & 1 != prefix - 2) ry = P - ry;
+        }
+        uint256 s = mulmod(_challenge(signature[0:33], message), publicKeyX, N);
         if (s == 0) return false;
         address recovered = ecrecover(
             bytes32(mulmod(z, publicKeyX, N)), publicKeyPrefix + 25, bytes32(publicKeyX), bytes32(s)

@@ -16,7 +16,7 @@ from web3.exceptions import ContractLogicError
 from chain.compile import load_artifact
 from chain.signers.frost import core
 from chain.signers.frost.keys import KeyShare, trusted_dealer_keygen
-from chain.signers.frost.owner import deploy_frost_owner, frost_owner_contract
+from chain.signers.frost.owner import deploy_frost_owner, frost_owner_contract, with_y_hint
 
 pytestmark = pytest.mark.integration
 
@@ -119,3 +119,20 @@ def test_constructor_when_key_unusable_then_custom_error(w3: Web3, key: bytes,
     with pytest.raises(Exception) as refused:
         factory.constructor(key).estimate_gas({"from": w3.eth.accounts[0]})
     assert selector in str(refused.value)
+
+
+def test_y_hint_when_correct_then_accepted_and_when_other_root_or_off_curve_then_refused(
+    w3: Web3, dealt: list[KeyShare],
+) -> None:
+    owner = _owner(w3, core.serialize_element(dealt[0].group.public_key))
+    digest = Web3.keccak(b"hinted")
+    hinted = with_y_hint(_sign(dealt[1:], digest))
+    assert len(hinted) == 97
+    assert owner.functions.verify(digest, hinted).call() is True
+    assert owner.functions.isValidSignature(digest, hinted).call().hex() == MAGIC
+    y = int.from_bytes(hinted[65:], "big")
+    other_root = hinted[:65] + (core.P - y).to_bytes(32, "big")
+    assert owner.functions.verify(digest, other_root).call() is False
+    off_curve = hinted[:65] + (y ^ 2).to_bytes(32, "big")
+    assert owner.functions.verify(digest, off_curve).call() is False
+    assert owner.functions.verify(Web3.keccak(b"other"), hinted).call() is False

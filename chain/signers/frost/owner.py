@@ -11,7 +11,16 @@ from web3 import Web3
 from chain.compile import load_artifact
 from chain.signers.base import SafeSignature, SignatureKind, SigningRequest
 from chain.signers.frost.coordinator import Coordinator
-from chain.signers.frost.core import FrostError, N, serialize_element
+from chain.signers.frost.core import FrostError, N, deserialize_element, serialize_element
+
+
+def with_y_hint(signature: bytes) -> bytes:
+    """The 97-byte form FrostOwner verifies cheaply: the RFC 9591 signature (R compressed, z)
+    followed by R's y-coordinate, which the contract checks instead of decompressing R."""
+    if len(signature) != 65:
+        raise FrostError(f"a FROST signature is 65 bytes, got {len(signature)}")
+    _, y = deserialize_element(signature[:33]).point()
+    return signature + int(y).to_bytes(32, "big")
 
 
 def frost_owner_contract(w3: Web3, address: str) -> Any:
@@ -59,6 +68,7 @@ class FrostSigner:
         return serialize_element(self._coordinator.group.public_key)
 
     async def sign(self, request: SigningRequest) -> SafeSignature:
-        """The group's 65-byte signature (R compressed, z) over the request's digest."""
+        """The group's signature over the request's digest, as the contract signature data:
+        R compressed, z, then R's y (see `with_y_hint`)."""
         signature = await self._coordinator.sign(request)
-        return SafeSignature(self._owner, SignatureKind.CONTRACT, signature)
+        return SafeSignature(self._owner, SignatureKind.CONTRACT, with_y_hint(signature))
