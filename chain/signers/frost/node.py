@@ -28,7 +28,8 @@ import json
 import logging
 import os
 import sys
-from collections.abc import Mapping
+from collections.abc import AsyncIterator, Mapping
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
@@ -231,7 +232,10 @@ class Node:
         return {"identifier": self.identifier, "share": core.serialize_scalar(z).hex()}
 
 
-async def _serve(node: Node) -> None:
+@asynccontextmanager
+async def serving_node(node: Node, port: int = 0) -> AsyncIterator[str]:
+    """Serve `node` on loopback for the duration of the block; yields its ws:// URL."""
+
     async def session(connection: ServerConnection) -> None:
         async for raw in connection:
             try:
@@ -242,12 +246,16 @@ async def _serve(node: Node) -> None:
                 continue
             await connection.send(json.dumps(node.handle(message)))
 
-    async with serve(session, "127.0.0.1", 0, max_size=2**22) as server:
-        port = next(iter(server.sockets)).getsockname()[1]
+    async with serve(session, "127.0.0.1", port, max_size=2**22) as server:
+        yield f"ws://127.0.0.1:{next(iter(server.sockets)).getsockname()[1]}"
+
+
+async def _serve(node: Node) -> None:
+    async with serving_node(node) as url:
         identity = node.identity.public_key.format().hex()
-        sys.stdout.write(f"READY {port} {identity}\n")
+        sys.stdout.write(f"READY {url.rsplit(':', 1)[1]} {identity}\n")
         sys.stdout.flush()
-        await server.serve_forever()
+        await asyncio.Future()  # until the process is terminated
 
 
 def main(argv: list[str] | None = None) -> None:
