@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from websockets.asyncio.client import ClientConnection, connect
+from websockets.exceptions import ConnectionClosed
 
 from chain.signers.base import SigningRefused, SigningRequest
 from chain.signers.frost import core, wire
@@ -49,10 +50,24 @@ class Endpoint:
     identity_key: str = ""
 
 
-async def _ask(connection: ClientConnection, identifier: int,
-               message: Mapping[str, Any]) -> dict[str, Any]:
-    await connection.send(json.dumps(message))
-    reply: dict[str, Any] = json.loads(await connection.recv())
+class ParticipantUnreachable(ParticipantError):
+    """A participant's connection dropped or it did not answer in time."""
+
+    def __init__(self, identifier: int) -> None:
+        super().__init__(identifier, "Unreachable", "connection lost or no answer in time")
+
+
+async def _ask(connection: ClientConnection, identifier: int, message: Mapping[str, Any],
+               timeout_s: float = 30.0) -> dict[str, Any]:
+    try:
+        await asyncio.wait_for(connection.send(json.dumps(message)), timeout_s)
+        raw = await asyncio.wait_for(connection.recv(), timeout_s)
+    except (ConnectionClosed, OSError, TimeoutError):
+        raise ParticipantUnreachable(identifier) from None
+    try:
+        reply: dict[str, Any] = json.loads(raw)
+    except ValueError:
+        raise ParticipantError(identifier, "BadReply", "the reply is not JSON") from None
     if "ok" in reply:
         ok: dict[str, Any] = reply["ok"]
         return ok
@@ -97,7 +112,8 @@ async def run_dkg(endpoints: Sequence[Endpoint], threshold: int,
             raise NotEnoughSigners(f"the DKG needs every participant; unreachable: {missing}")
 
         async def everyone(message: dict[str, Any]) -> dict[str, Any]:
-            replies = await asyncio.gather(*(_ask(c, i, message) for i, c in conns.items()))
+            replies = await asyncio.gather(*(_ask(c, i, message, timeout_s * 6)
+                                             for i, c in conns.items()))
             return {str(i): r for i, r in zip(conns, replies, strict=True)}
 
         round1 = await everyone({"op": "dkg_round1", "session": session,
@@ -122,29 +138,47 @@ class Coordinator:
 
     async def sign(self, request: SigningRequest) -> bytes:
         """The 65-byte FROST signature (R compressed, z) over `request.digest` (or the message
-        a MESSAGE request carries, see `wire.signed_message`)."""
-        async with AsyncExitStack() as stack:
-            conns = await _open(stack, self.endpoints, self.timeout_s)
-            chosen = sorted(conns)[:self.group.threshold]
-            if len(chosen) < self.group.threshold:
-                raise NotEnoughSigners(f"{len(conns)} of {len(self.endpoints)} signers "
-                                       f"reachable ({sorted(conns)}), threshold "
-                                       f"{self.group.threshold}")
-            commits = await asyncio.gather(*(
-                _ask(conns[i], i, {"op": "commit", "request_id": request.request_id})
-                for i in chosen))
-            commitments = [wire.commitment_from_json(c["commitment"]) for c in commits]
-            message = wire.signed_message(request)
-            ctx = core.SigningContext.derive(self.group.public_key, commitments, message)
-            body = {"op": "sign", "request": wire.request_to_json(request),
-                    "commitments": [wire.commitment_to_json(c) for c in commitments]}
-            replies = await asyncio.gather(*(
-                _ask(conns[i], i, {**body, "nonce_id": c["nonce_id"]})
-                for i, c in zip(chosen, commits, strict=True)))
-        shares = {i: core.deserialize_scalar(bytes.fromhex(r["share"]))
-                  for i, r in zip(chosen, replies, strict=True)}
-        for i, z in shares.items():
-            core.verify_signature_share(i, self.group.verifying_shares[i], z, ctx)
+        a MESSAGE request carries, see `wire.signed_message`). A participant lost mid-session
+        is left out and the session starts again with fresh nonces from the others."""
+        message = wire.signed_message(request)
+        lost: set[int] = set()
+        while True:
+            async with AsyncExitStack() as stack:
+                candidates = [e for e in self.endpoints if e.identifier not in lost]
+                conns = await _open(stack, candidates, self.timeout_s)
+                chosen = sorted(conns)[:self.group.threshold]
+                if len(chosen) < self.group.threshold:
+                    raise NotEnoughSigners(
+                        f"{len(conns)} of {len(self.endpoints)} signers reachable "
+                        f"({sorted(conns)}), threshold {self.group.threshold}")
+                try:
+                    return await self._session(request, message,
+                                               {i: conns[i] for i in chosen})
+                except ParticipantUnreachable as gone:
+                    lost.add(gone.identifier)
+
+    async def _session(self, request: SigningRequest, message: bytes,
+                       conns: Mapping[int, ClientConnection]) -> bytes:
+        chosen = sorted(conns)
+        commits = await asyncio.gather(*(
+            _ask(conns[i], i, {"op": "commit", "request_id": request.request_id},
+                 self.timeout_s) for i in chosen))
+        commitments = [wire.commitment_from_json(c["commitment"]) for c in commits]
+        if [c.identifier for c in commitments] != chosen:
+            raise core.FrostError("a participant committed under another identifier")
+        ctx = core.SigningContext.derive(self.group.public_key, commitments, message)
+        body = {"op": "sign", "request": wire.request_to_json(request),
+                "commitments": [wire.commitment_to_json(c) for c in commitments]}
+        replies = await asyncio.gather(*(
+            _ask(conns[i], i, {**body, "nonce_id": c["nonce_id"]}, self.timeout_s)
+            for i, c in zip(chosen, commits, strict=True)))
+        shares: dict[int, int] = {}
+        for i, reply in zip(chosen, replies, strict=True):
+            try:
+                shares[i] = core.deserialize_scalar(bytes.fromhex(str(reply.get("share"))))
+            except (core.FrostError, ValueError):
+                raise core.InvalidSignatureShare(i) from None
+            core.verify_signature_share(i, self.group.verifying_shares[i], shares[i], ctx)
         signature = core.aggregate(ctx, shares)
         if not core.verify(self.group.public_key, message, signature):
             raise core.FrostError("aggregated signature does not verify")

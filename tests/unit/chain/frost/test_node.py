@@ -153,3 +153,26 @@ async def test_coordinator_when_message_request_then_signs_the_message_itself(
         with pytest.raises(core.FrostError, match="does not hash"):
             await coordinator.sign(lying)
 
+
+
+async def test_coordinator_when_participant_drops_mid_session_then_restarts_without_it(
+    tmp_path: Path,
+) -> None:
+    shares = keys.trusted_dealer_keygen(2, 3)
+    for share in shares:
+        share.write(tmp_path / f"share-{share.identifier}.json")
+
+    def drop_on_sign(message: dict[str, Any]) -> dict[str, Any]:
+        if message.get("op") == "sign":
+            raise ConnectionError("participant 1 goes down after committing")
+        return message
+
+    seen: list[str] = []
+    async with in_process_nodes(tmp_path, [1, 2, 3]) as (_, endpoints), \
+            relay(endpoints[0].url, seen, request_rewrite=drop_on_sign) as flaky:
+        coordinator = Coordinator(shares[0].group,
+                                  [Endpoint(1, flaky), *endpoints[1:]], timeout_s=2.0)
+        signature = await coordinator.sign(SigningRequest("r", RequestKind.MESSAGE,
+                                                          b"\x03" * 32))
+    assert core.verify(shares[0].group.public_key, b"\x03" * 32, signature)
+    assert any('"op": "commit"' in m for m in seen)  # 1 was asked first, then left out
