@@ -10,6 +10,9 @@ signer keeps its nonces here:
   hands the secret pair out exactly once, deleting it from memory. A second request for the
   same nonce finds the record `used` and is refused (`NonceReused`); after a restart the secret
   is gone and the record says so, so a nonce can never sign twice even across crashes.
+
+At most `max_pending` secrets wait for their round two (sessions that a coordinator abandons
+leave some behind); past that the oldest is dropped and recorded `expired`.
 """
 
 from __future__ import annotations
@@ -39,7 +42,8 @@ _SCHEMA = """CREATE TABLE IF NOT EXISTS nonces (
 class NonceStore:
     """One signer's nonce ledger (see the module docstring)."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, max_pending: int = 1024) -> None:
+        self._max_pending = max_pending
         self._db = sqlite3.connect(str(path), isolation_level=None)
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=FULL")  # fsync on every commit
@@ -60,6 +64,11 @@ class NonceStore:
         self._db.execute("INSERT INTO nonces VALUES (?, ?, 'issued', ?, NULL)",
                          (nonce_id, request_id, time.time_ns()))
         self._secrets[nonce_id] = nonces
+        while len(self._secrets) > self._max_pending:
+            oldest = next(iter(self._secrets))
+            del self._secrets[oldest]
+            self._db.execute("UPDATE nonces SET state = 'expired' WHERE nonce_id = ? "
+                             "AND state = 'issued'", (oldest,))
         return nonce_id, commitment
 
     def consume(self, nonce_id: str) -> Nonces:
@@ -71,7 +80,9 @@ class NonceStore:
             row = self._db.execute("SELECT state FROM nonces WHERE nonce_id = ?",
                                    (nonce_id,)).fetchone()
             self._secrets.pop(nonce_id, None)
-            raise NonceReused(nonce_id, "already used" if row else "unknown here")
+            state = "unknown here" if row is None else {"expired": "expired unused"}.get(
+                str(row[0]), "already used")
+            raise NonceReused(nonce_id, state)
         nonces = self._secrets.pop(nonce_id, None)
         if nonces is None:  # issued before a restart: the secret died with the process
             raise NonceReused(nonce_id, "lost at a restart")

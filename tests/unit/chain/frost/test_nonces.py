@@ -58,3 +58,14 @@ def test_repr_when_secrets_pending_then_shows_only_a_count(tmp_path: Path) -> No
     store = NonceStore(tmp_path / "n.sqlite")
     store.issue(1, SHARE, "req")
     assert repr(store) == "NonceStore(pending=1)"
+
+
+def test_issue_when_more_than_max_pending_then_oldest_expires_and_is_refused(
+    tmp_path: Path,
+) -> None:
+    store = NonceStore(tmp_path / "n.sqlite", max_pending=2)
+    ids = [store.issue(1, SHARE, f"req-{i}")[0] for i in range(3)]
+    assert store.state(ids[0]) == "expired" and repr(store) == "NonceStore(pending=2)"
+    with pytest.raises(NonceReused, match="expired"):
+        store.consume(ids[0])
+    store.consume(ids[2])
