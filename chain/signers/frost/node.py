@@ -126,6 +126,9 @@ class Node:
             return {"error": {"type": "NonceReused", "detail": str(reused)}}
         except core.FrostError as failed:
             return {"error": {"type": type(failed).__name__, "detail": str(failed)}}
+        except (KeyError, TypeError, ValueError) as bad:  # a malformed request, never secrets
+            return {"error": {"type": "BadRequest",
+                              "detail": f"{op}: {type(bad).__name__} {bad}"[:200]}}
 
     def _whoami(self, _: Mapping[str, Any]) -> dict[str, Any]:
         return {"identifier": self.identifier,
@@ -177,10 +180,15 @@ class Node:
                                       f"broadcast: the channel is not consistent")
             if int(sender) == self.identifier:
                 continue
-            plain = wire.decrypt_share(dkg.ephemeral, dkg.enc_keys[int(sender)], dkg.session,
-                                       int(sender), self.identifier,
-                                       body["shares"][str(self.identifier)])
-            received[int(sender)] = core.deserialize_scalar(plain)
+            try:
+                plain = wire.decrypt_share(dkg.ephemeral, dkg.enc_keys[int(sender)],
+                                           dkg.session, int(sender), self.identifier,
+                                           str(body["shares"][str(self.identifier)]))
+                received[int(sender)] = core.deserialize_scalar(plain)
+            except (core.FrostError, KeyError, ValueError):
+                raise keys.DkgComplaint(int(sender), f"its encrypted share for participant "
+                                                     f"{self.identifier} is missing or does "
+                                                     f"not decrypt") from None
         assert dkg.secret is not None
         share = keys.dkg_finish(dkg.secret, dkg.packages, received)
         share.write(share_path(self.directory, self.identifier))
@@ -201,7 +209,9 @@ class Node:
         try:
             body = wire.open_envelope(envelope, dkg.roster[sender])
         except core.FrostError as bad:
-            raise keys.DkgComplaint(sender, str(bad)) from None
+            # Whose message is bad is certain; who spoiled it (the sender, or the relay in
+            # transit) is not: the channel is authenticated, not trusted.
+            raise keys.DkgComplaint(sender, f"{bad} (forged, or altered in transit)") from None
         if body.get("session") != dkg.session or body.get("round") != round_no:
             raise keys.DkgComplaint(sender, "message is for another session or round")
         return body

@@ -121,6 +121,30 @@ def test_node_when_inspected_then_share_never_in_repr_or_errors(tmp_path: Path) 
     assert secret not in text and str(node.share.secret) not in text
     assert replies[0]["ok"]["public_key"] == core.serialize_element(
         node.share.group.public_key).hex()
+    assert replies[1]["error"]["type"] == "UnknownOp"
+    assert replies[2]["error"]["type"] in ("FrostError", "BadRequest")
+    missing = node.handle({"op": "sign"})
+    assert missing["error"]["type"] == "BadRequest" and "request" in missing["error"]["detail"]
+
+
+async def test_dkg_when_encrypted_share_altered_in_transit_then_receiver_names_sender(
+    tmp_path: Path,
+) -> None:
+    def bend(message: dict[str, Any]) -> dict[str, Any]:
+        if message.get("op") == "dkg_finish":
+            sealed = message["round2"]["3"]["body"]["shares"]["1"]
+            message["round2"]["3"]["body"]["shares"]["1"] = sealed[:-2] + (
+                "00" if sealed[-2:] != "00" else "01")
+        return message
+
+    async with in_process_nodes(tmp_path, [1, 2, 3]) as (nodes, endpoints):
+        seen: list[str] = []
+        async with relay(endpoints[0].url, seen, request_rewrite=bend) as url:
+            with pytest.raises(keys.DkgComplaint) as complaint:
+                await run_dkg([Endpoint(1, url, endpoints[0].identity_key), *endpoints[1:]], 2)
+    # The body changed, so the envelope of participant 3 no longer verifies: 3 is named.
+    assert complaint.value.accused == 3
+    assert nodes[1].share is None
 
 
 async def test_coordinator_when_fewer_than_threshold_reachable_then_not_enough_signers(
