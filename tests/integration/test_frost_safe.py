@@ -28,7 +28,7 @@ from websockets.asyncio.server import ServerConnection, serve
 
 from chain.signers import LocalKeySigner, SigningRefused, SigningRequest
 from chain.signers.calldata import selector_of
-from chain.signers.frost import core
+from chain.signers.frost import core, wire
 from chain.signers.frost.coordinator import (
     Coordinator,
     Endpoint,
@@ -222,7 +222,7 @@ async def test_share_when_tampered_in_transit_then_detected_and_sender_named(
 ) -> None:
     endpoints = cluster.endpoints(1, 3, 5)
     async with tampering_proxy(cluster.nodes[3].endpoint.url) as proxied:
-        endpoints[1] = Endpoint(3, proxied)
+        endpoints[1] = Endpoint(3, proxied, auth_key=cluster.nodes[3].endpoint.auth_key)
         coordinator = Coordinator(cluster.group, endpoints)
         tx = desk.wallet.build(desk.swap())
         with pytest.raises(core.InvalidSignatureShare) as caught:
@@ -238,8 +238,11 @@ def _request(desk: Desk) -> dict[str, Any]:
             "digest": request.digest.hex(), "context": dict(request.context)}
 
 
-async def _ask(url: str, message: dict[str, Any]) -> dict[str, Any]:
-    async with connect(url) as connection:
+async def _ask(endpoint: Endpoint, message: dict[str, Any],
+               authenticated: bool = True) -> dict[str, Any]:
+    async with connect(endpoint.url) as connection:
+        if authenticated:
+            message = wire.with_auth(message, endpoint.auth_key)
         await connection.send(json.dumps(message))
         reply: dict[str, Any] = json.loads(await connection.recv())
         return reply
@@ -248,21 +251,21 @@ async def _ask(url: str, message: dict[str, Any]) -> dict[str, Any]:
 async def test_nonce_when_requested_twice_then_second_refused_and_lost_after_restart(
     desk: Desk, cluster: Cluster,
 ) -> None:
-    url = cluster.nodes[1].endpoint.url
+    endpoint = cluster.nodes[1].endpoint
     request = _request(desk)
-    committed = (await _ask(url, {"op": "commit", "request_id": "r"}))["ok"]
+    committed = (await _ask(endpoint, {"op": "commit", "request_id": "r"}))["ok"]
     sign = {"op": "sign", "request": request, "nonce_id": committed["nonce_id"],
             "commitments": [committed["commitment"]]}
-    first = await _ask(url, sign)
+    first = await _ask(endpoint, sign)
     assert "share" in first["ok"]
-    again = await _ask(url, sign)
+    again = await _ask(endpoint, sign)
     assert again["error"]["type"] == "NonceReused" and "already used" in again["error"]["detail"]
     # A nonce issued before a restart can never sign: its secret died with the process.
-    pending = (await _ask(url, {"op": "commit", "request_id": "r2"}))["ok"]
+    pending = (await _ask(endpoint, {"op": "commit", "request_id": "r2"}))["ok"]
     cluster.restart(1)
-    url = cluster.nodes[1].endpoint.url
-    after = await _ask(url, {**sign, "nonce_id": pending["nonce_id"],
-                             "commitments": [pending["commitment"]]})
+    endpoint = cluster.nodes[1].endpoint
+    after = await _ask(endpoint, {**sign, "nonce_id": pending["nonce_id"],
+                                  "commitments": [pending["commitment"]]})
     assert after["error"]["type"] == "NonceReused" and "restart" in after["error"]["detail"]
 
 
@@ -284,3 +287,14 @@ async def test_transaction_when_policy_forbids_then_signer_refuses_by_rule(
         await desk.signer(cluster, 3, 4, 5).sign(desk.wallet.request(desk.wallet.build(over),
                                                                      over))
     assert capped.value.rule == "token_cap"
+
+
+async def test_participant_when_request_not_from_its_coordinator_then_auth_failed(
+    cluster: Cluster,
+) -> None:
+    endpoint = cluster.nodes[5].endpoint
+    bare = await _ask(endpoint, {"op": "commit", "request_id": "x"}, authenticated=False)
+    assert bare["error"]["type"] == "AuthFailed"
+    forged = wire.with_auth({"op": "commit", "request_id": "x"}, b"\x00" * 32)
+    assert (await _ask(endpoint, forged, authenticated=False))["error"]["type"] == "AuthFailed"
+    assert "ok" in await _ask(endpoint, {"op": "commit", "request_id": "x"})

@@ -5,19 +5,22 @@ private shares, nor forge a broadcast); in signing it gathers commitments from `
 reachable signers, sends each the request with the commitment list, checks every share
 against the signer's verifying share (RFC 9591 5.4) and aggregates. A bad share raises
 `InvalidSignatureShare` naming its sender; a policy refusal raises `SigningRefused` naming the
-signer and its rule; unreachable signers are skipped as long as `threshold` remain.
+signer and its rule; unreachable signers are skipped as long as `threshold` remain. Every
+request to a participant process carries a MAC with the key its launcher gave it
+(`start_node`), so no other local process can drive the participants.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
+import os
 import secrets
 import subprocess
 import sys
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import AsyncExitStack, contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +30,7 @@ from websockets.exceptions import ConnectionClosed
 from chain.signers.base import SigningRefused, SigningRequest
 from chain.signers.frost import core, wire
 from chain.signers.frost.keys import DkgComplaint, GroupKey
+from chain.signers.frost.node import AUTH_KEY_ENV
 
 
 class ParticipantError(core.FrostError):
@@ -45,9 +49,13 @@ class NotEnoughSigners(core.FrostError):
 
 @dataclass(frozen=True)
 class Endpoint:
+    """Where participant `identifier` listens, its identity key (hex, for the DKG roster) and
+    the key its requests are authenticated with (empty: an in-process participant)."""
+
     identifier: int
     url: str
     identity_key: str = ""
+    auth_key: bytes = field(default=b"", repr=False)
 
 
 class ParticipantUnreachable(ParticipantError):
@@ -57,8 +65,11 @@ class ParticipantUnreachable(ParticipantError):
         super().__init__(identifier, "Unreachable", "connection lost or no answer in time")
 
 
-async def _ask(connection: ClientConnection, identifier: int, message: Mapping[str, Any],
+async def _ask(connection: ClientConnection, endpoint: Endpoint, message: Mapping[str, Any],
                timeout_s: float = 30.0) -> dict[str, Any]:
+    identifier = endpoint.identifier
+    if endpoint.auth_key:
+        message = wire.with_auth(message, endpoint.auth_key)
     try:
         await asyncio.wait_for(connection.send(json.dumps(message)), timeout_s)
         raw = await asyncio.wait_for(connection.recv(), timeout_s)
@@ -104,6 +115,7 @@ async def run_dkg(endpoints: Sequence[Endpoint], threshold: int,
     """Run the DKG among every endpoint (all must be reachable); return the group key that
     every participant reported, after checking they agree."""
     roster = {str(e.identifier): e.identity_key for e in endpoints}
+    by_id = {e.identifier: e for e in endpoints}
     session = secrets.token_hex(16)
     async with AsyncExitStack() as stack:
         conns = await _open(stack, endpoints, timeout_s)
@@ -112,7 +124,7 @@ async def run_dkg(endpoints: Sequence[Endpoint], threshold: int,
             raise NotEnoughSigners(f"the DKG needs every participant; unreachable: {missing}")
 
         async def everyone(message: dict[str, Any]) -> dict[str, Any]:
-            replies = await asyncio.gather(*(_ask(c, i, message, timeout_s * 6)
+            replies = await asyncio.gather(*(_ask(c, by_id[i], message, timeout_s * 6)
                                              for i, c in conns.items()))
             return {str(i): r for i, r in zip(conns, replies, strict=True)}
 
@@ -134,6 +146,7 @@ class Coordinator:
                  timeout_s: float = 5.0) -> None:
         self.group = group
         self.endpoints = sorted(endpoints, key=lambda e: e.identifier)
+        self._by_id = {e.identifier: e for e in self.endpoints}
         self.timeout_s = timeout_s
 
     async def sign(self, request: SigningRequest) -> bytes:
@@ -161,7 +174,7 @@ class Coordinator:
                        conns: Mapping[int, ClientConnection]) -> bytes:
         chosen = sorted(conns)
         commits = await asyncio.gather(*(
-            _ask(conns[i], i, {"op": "commit", "request_id": request.request_id},
+            _ask(conns[i], self._by_id[i], {"op": "commit", "request_id": request.request_id},
                  self.timeout_s) for i in chosen))
         commitments = [wire.commitment_from_json(c["commitment"]) for c in commits]
         if [c.identifier for c in commitments] != chosen:
@@ -170,7 +183,7 @@ class Coordinator:
         body = {"op": "sign", "request": wire.request_to_json(request),
                 "commitments": [wire.commitment_to_json(c) for c in commitments]}
         replies = await asyncio.gather(*(
-            _ask(conns[i], i, {**body, "nonce_id": c["nonce_id"]}, self.timeout_s)
+            _ask(conns[i], self._by_id[i], {**body, "nonce_id": c["nonce_id"]}, self.timeout_s)
             for i, c in zip(chosen, commits, strict=True)))
         shares: dict[int, int] = {}
         for i, reply in zip(chosen, replies, strict=True):
@@ -208,15 +221,19 @@ class NodeProcess:
 
 
 def start_node(identifier: int, directory: Path, policy: Path | None = None,
-               allow_messages: bool = False, timeout_s: float = 20.0) -> NodeProcess:
-    """Start one participant process and wait for its READY line."""
+               allow_messages: bool = False, timeout_s: float = 20.0,
+               auth_key: bytes | None = None) -> NodeProcess:
+    """Start one participant process and wait for its READY line. Its request key (random
+    unless given) reaches it through the environment, never the command line."""
+    auth_key = secrets.token_bytes(32) if auth_key is None else auth_key
     command = [sys.executable, "-m", "chain.signers.frost.node", "--id", str(identifier),
                "--dir", str(directory)]
     if policy is not None:
         command += ["--policy", str(policy)]
     if allow_messages:
         command.append("--allow-messages")
-    process = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
+    environment = {**os.environ, AUTH_KEY_ENV: auth_key.hex()}
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, text=True, env=environment)
     assert process.stdout is not None
     line = process.stdout.readline().split()
     if len(line) != 3 or line[0] != "READY":
@@ -224,7 +241,8 @@ def start_node(identifier: int, directory: Path, policy: Path | None = None,
         process.wait()
         raise core.FrostError(f"participant {identifier} did not start (exit "
                               f"{process.poll()})")
-    return NodeProcess(Endpoint(identifier, f"ws://127.0.0.1:{line[1]}", line[2]), process)
+    return NodeProcess(Endpoint(identifier, f"ws://127.0.0.1:{line[1]}", line[2], auth_key),
+                       process)
 
 
 @contextmanager

@@ -3,8 +3,10 @@
     python -m chain.signers.frost.node --id 3 --dir KEYS [--policy policy.json]
                                        [--allow-messages]
 
-On start it prints one line, `READY <port> <identity key hex>`, and then answers JSON
-requests `{"op": ..., ...}` with `{"ok": {...}}` or `{"error": {"type", "detail", ...}}`:
+It reads the coordinator's request key from the environment (`CROSSBOOK_FROST_AUTH_KEY`, hex;
+without it the node refuses to start), prints one line, `READY <port> <identity key hex>`,
+and then answers JSON requests `{"op": ..., "auth": ...}` (see `wire.with_auth`) with
+`{"ok": {...}}` or `{"error": {"type", "detail", ...}}`:
 
 - `dkg_round1`, `dkg_round2`, `dkg_finish`: its part of the DKG (`chain.signers.frost.keys`),
   every message sealed with its identity key; the resulting share is written to
@@ -88,8 +90,10 @@ class _Dkg:
 class Node:
     """A participant's state and request handlers (see the module docstring)."""
 
-    def __init__(self, identifier: int, directory: Path, policy: GuardPolicy) -> None:
+    def __init__(self, identifier: int, directory: Path, policy: GuardPolicy,
+                 auth_key: bytes | None = None) -> None:
         self.identifier = identifier
+        self._auth_key = auth_key  # None only when embedded in a process that owns the node
         self.directory = directory
         self.policy = policy
         self.name = f"frost-{identifier}"
@@ -114,6 +118,11 @@ class Node:
                    "sign": self._sign, "identity": self._whoami}.get(str(op))
         if handler is None:
             return {"error": {"type": "UnknownOp", "detail": f"unknown op {op!r}"}}
+        if self._auth_key is not None:
+            try:
+                wire.check_auth(message, self._auth_key)
+            except wire.AuthFailed as refused:
+                return {"error": {"type": "AuthFailed", "detail": str(refused)}}
         try:
             return {"ok": handler(message)}
         except SigningRefused as refused:
@@ -268,6 +277,22 @@ async def _serve(node: Node) -> None:
         await asyncio.Future()  # until the process is terminated
 
 
+AUTH_KEY_ENV = "CROSSBOOK_FROST_AUTH_KEY"
+
+
+def _auth_key_from_env() -> bytes:
+    raw = os.environ.get(AUTH_KEY_ENV, "")
+    try:
+        key = bytes.fromhex(raw)
+    except ValueError:
+        key = b""
+    if len(key) < 16:
+        sys.stderr.write(f"frost-node: {AUTH_KEY_ENV} must hold the coordinator's key, at "
+                         f"least 16 bytes as hex; refusing to serve unauthenticated\n")
+        raise SystemExit(2)
+    return key
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="frost-node", description=__doc__.splitlines()[0])
     parser.add_argument("--id", type=int, required=True)
@@ -277,7 +302,8 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING, stream=sys.stderr)
     args.dir.mkdir(parents=True, exist_ok=True)
-    node = Node(args.id, args.dir, policy_from_file(args.policy, args.allow_messages))
+    auth_key = _auth_key_from_env()
+    node = Node(args.id, args.dir, policy_from_file(args.policy, args.allow_messages), auth_key)
     asyncio.run(_serve(node))
 
 

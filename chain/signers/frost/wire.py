@@ -7,6 +7,10 @@ for the DKG's authenticated broadcast, and encrypted DKG shares for its private 
   message but cannot forge or alter one, and every participant signs the hash of the round-1
   set it saw, so a coordinator that shows different broadcasts to different participants is
   caught (`transcript_hash`).
+- Every request from the coordinator to a participant process carries `auth`: a timestamp and
+  HMAC-SHA256 with the key the launcher gave the participant (`with_auth`, `check_auth`), so
+  only the coordinator that started the participants can reach them (stale after
+  `AUTH_MAX_SKEW_S`; a replay inside that window only burns a nonce).
 - A DKG share for participant j travels encrypted to j's ephemeral key from round 1:
   ECDH, then SHA-256 in counter mode as a one-time pad and an HMAC-SHA256 tag, both keys
   bound to the session and the (sender, receiver) pair. The relaying coordinator never sees a
@@ -18,6 +22,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import time
 from collections.abc import Mapping
 from typing import Any
 
@@ -30,6 +35,36 @@ from chain.signers.frost.core import (
     deserialize_element,
     serialize_element,
 )
+
+AUTH_MAX_SKEW_S = 60
+
+
+class AuthFailed(FrostError):
+    """A request to a participant lacks a valid, fresh MAC."""
+
+
+def _request_mac(key: bytes, timestamp: int, message: Mapping[str, Any]) -> str:
+    payload = f"crossbook-frost-v1\n{timestamp}\n".encode() + canonical(message)
+    return hmac.new(key, payload, hashlib.sha256).hexdigest()
+
+
+def with_auth(message: Mapping[str, Any], key: bytes) -> dict[str, Any]:
+    """`message` with its `auth` field (timestamp and MAC) for a participant holding `key`."""
+    body = {k: v for k, v in message.items() if k != "auth"}
+    timestamp = int(time.time())
+    return {**body, "auth": {"ts": timestamp, "mac": _request_mac(key, timestamp, body)}}
+
+
+def check_auth(message: Mapping[str, Any], key: bytes) -> None:
+    """Refuse a request whose MAC is missing, wrong or older than `AUTH_MAX_SKEW_S`."""
+    auth = message.get("auth")
+    if not isinstance(auth, Mapping) or not isinstance(auth.get("ts"), int):
+        raise AuthFailed("the request carries no auth")
+    if abs(time.time() - auth["ts"]) > AUTH_MAX_SKEW_S:
+        raise AuthFailed("the request's auth timestamp is stale")
+    body = {k: v for k, v in message.items() if k != "auth"}
+    if not hmac.compare_digest(str(auth.get("mac")), _request_mac(key, auth["ts"], body)):
+        raise AuthFailed("the request's MAC is wrong")
 
 
 def canonical(body: Any) -> bytes:

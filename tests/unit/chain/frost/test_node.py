@@ -6,6 +6,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
+import subprocess
+import sys
 from contextlib import AsyncExitStack
 from pathlib import Path
 from typing import Any
@@ -200,3 +203,14 @@ async def test_coordinator_when_participant_drops_mid_session_then_restarts_with
                                                           b"\x03" * 32))
     assert core.verify(shares[0].group.public_key, b"\x03" * 32, signature)
     assert any('"op": "commit"' in m for m in seen)  # 1 was asked first, then left out
+
+
+def test_node_process_when_no_auth_key_in_environment_then_refuses_to_start(
+    tmp_path: Path,
+) -> None:
+    environment = {k: v for k, v in os.environ.items() if k != "CROSSBOOK_FROST_AUTH_KEY"}
+    started = subprocess.run([sys.executable, "-m", "chain.signers.frost.node", "--id", "1",
+                              "--dir", str(tmp_path)], env=environment, capture_output=True,
+                             text=True, timeout=60, check=False)
+    assert started.returncode == 2 and "refusing to serve unauthenticated" in started.stderr
+    assert "READY" not in started.stdout

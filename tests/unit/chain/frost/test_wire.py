@@ -46,3 +46,19 @@ def test_commitment_when_round_tripped_then_equal_and_garbage_refused() -> None:
     with pytest.raises(core.FrostError):
         wire.commitment_from_json({"identifier": 1, "hiding": "02" + "00" * 32,
                                    "binding": "zz"})
+
+
+def test_auth_when_mac_wrong_stale_or_missing_then_refused() -> None:
+    key = b"k" * 32
+    message = wire.with_auth({"op": "commit", "request_id": "r"}, key)
+    wire.check_auth(message, key)
+    with pytest.raises(wire.AuthFailed, match="wrong"):
+        wire.check_auth({**message, "request_id": "other"}, key)
+    with pytest.raises(wire.AuthFailed, match="wrong"):
+        wire.check_auth(message, b"x" * 32)
+    stale = {**message, "auth": {**message["auth"],
+                                 "ts": message["auth"]["ts"] - wire.AUTH_MAX_SKEW_S - 5}}
+    with pytest.raises(wire.AuthFailed, match="stale"):
+        wire.check_auth(stale, key)
+    with pytest.raises(wire.AuthFailed, match="no auth"):
+        wire.check_auth({"op": "commit"}, key)
