@@ -16,6 +16,13 @@ from chain.signers.calldata import (
     safe_tx_context,
     safe_tx_request,
 )
+from chain.signers.frost import (
+    FrostError,
+    FrostSigner,
+    InvalidSignatureShare,
+    NonceReused,
+    deploy_frost_owner,
+)
 from chain.signers.local import KeystoreError, LocalKeySigner
 from chain.signers.policy import (
     AllOf,
@@ -53,11 +60,15 @@ __all__ = [
     "Approver",
     "CalldataUndecodable",
     "DailyTokenCaps",
+    "FrostError",
+    "FrostSigner",
     "GuardPolicy",
     "GuardRules",
+    "InvalidSignatureShare",
     "KeystoreError",
     "LocalKeySigner",
     "NoApprovals",
+    "NonceReused",
     "Outcome",
     "OwnerOutcome",
     "Quorum",
@@ -79,6 +90,7 @@ __all__ = [
     "SigningRequest",
     "SigningService",
     "decode_calls",
+    "deploy_frost_owner",
     "recover_owner",
     "safe_tx_context",
     "safe_tx_request",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from engine.cli import devnet, journal, quote, risk, route, screen, signer, simex
+from engine.cli import devnet, frost, journal, quote, risk, route, screen, signer, simex
 
 app = typer.Typer(
     name="crossbook",
@@ -14,6 +14,7 @@ app = typer.Typer(
     add_completion=False,
 )
 app.add_typer(devnet.app, name="devnet")
+app.add_typer(frost.app, name="frost")
 app.add_typer(journal.app, name="journal")
 app.add_typer(quote.app, name="quote")
 app.add_typer(risk.app, name="risk")
