@@ -8,7 +8,8 @@
   nonce when the exchange sends one (an older one is dropped), else one more than the last;
 - orders with the unified `clientOrderId` param; query and cancel by it through
   `fetch_order` / `cancel_order`, or, where those need the venue's id, by finding the client
-  id among `fetch_open_orders` and `fetch_closed_orders`;
+  id among `fetch_open_orders`, then `fetch_orders` (or `fetch_closed_orders` and
+  `fetch_canceled_orders`);
 - fills from `watch_my_trades` (ccxt.pro) and `fetch_my_trades` polled from the last trade's
   timestamp (inclusive: overlap is dropped by trade id in the link);
 - balances from `fetch_balance` (free and used).
@@ -88,6 +89,9 @@ class CcxtDialect:
         self.link, self.config, self.exchange = link, link.config, link.exchange
         self.name = link.config.name
         self.client_ids: dict[str, str] = {}  # venue order id -> our client id
+        # fetch_order / cancel_order take our client id (the unified clientOrderId param);
+        # False: find the venue's id among the open and closed orders first
+        self.by_client_id = True
         self._sequence: dict[str, int] = {}  # last book sequence per symbol
         self._observed_ns: dict[str, int] = {}
         self._since: dict[str, int] = {}  # fetch_my_trades since (ms), per symbol
@@ -205,7 +209,7 @@ class CcxtDialect:
 
     async def _order_by_client_id(self, client_order_id: str,
                                   symbol: str) -> dict[str, Any] | None:
-        if self.has("fetchOrder"):
+        if self.by_client_id and self.has("fetchOrder"):
             try:
                 order: dict[str, Any] = await self.link.call(
                     1, self.exchange.fetch_order, None, symbol,
@@ -214,14 +218,20 @@ class CcxtDialect:
             except ccxt_async.OrderNotFound:
                 return None
             except _NO_CLIENT_ID_LOOKUP:
-                pass
+                self.by_client_id = False  # learned once: search from now on
         return await self._search(client_order_id, symbol)
 
     async def _search(self, client_order_id: str, symbol: str) -> dict[str, Any] | None:
-        """Find the order among the open, then the closed ones (exchanges whose fetch_order
-        takes only the venue's id)."""
-        for feature, method in (("fetchOpenOrders", self.exchange.fetch_open_orders),
-                                ("fetchClosedOrders", self.exchange.fetch_closed_orders)):
+        """Find the order among the open ones, then all (or the closed and the canceled:
+        some exchanges leave canceled orders out of their closed list)."""
+        ex = self.exchange
+        listings = [("fetchOpenOrders", ex.fetch_open_orders)]
+        if self.has("fetchOrders"):
+            listings.append(("fetchOrders", ex.fetch_orders))
+        else:
+            listings += [("fetchClosedOrders", ex.fetch_closed_orders),
+                         ("fetchCanceledOrders", ex.fetch_canceled_orders)]
+        for feature, method in listings:
             if not self.has(feature):
                 continue
             for order in await self.link.call(1, method, symbol):
@@ -240,15 +250,20 @@ class CcxtDialect:
         return self._remember(report_of(self.name, symbol, order, client_order_id))
 
     async def _cancel(self, client_order_id: str, symbol: str) -> dict[str, Any]:
-        with contextlib.suppress(*_NO_CLIENT_ID_LOOKUP):
-            order: dict[str, Any] = await self.link.call(
-                1, self.exchange.cancel_order, None, symbol, {"clientOrderId": client_order_id})
-            return order
+        if self.by_client_id:
+            try:
+                order: dict[str, Any] = await self.link.call(
+                    1, self.exchange.cancel_order, None, symbol,
+                    {"clientOrderId": client_order_id})
+                return order
+            except _NO_CLIENT_ID_LOOKUP:
+                self.by_client_id = False
         found = await self._search(client_order_id, symbol)
         if found is None:
             raise ccxt_async.OrderNotFound(f"{self.name}: no order {client_order_id}")
-        order = await self.link.call(1, self.exchange.cancel_order, found["id"], symbol)
-        return order
+        canceled: dict[str, Any] = await self.link.call(1, self.exchange.cancel_order,
+                                                        found["id"], symbol)
+        return canceled
 
     async def balances(self) -> dict[str, VenueBalance]:
         raw = await self.link.call(1, self.exchange.fetch_balance)

@@ -62,7 +62,14 @@ async def test_venue_implements_the_venue_protocol_with_book_sequence(
         by_quote = await venue.quote("WETH/USDC", Side.SELL, D(3000), QtyBasis.QUOTE)
         assert by_quote.quote_qty == D(3000)
         curve = await venue.depth("WETH/USDC", Side.BUY, D(20), points=8)
-        assert len(curve.points) == 8
+        # a point at the end of every ask level up to 20 WETH (the curve is exact there)
+        asks, total, ends = venue.books["WETH/USDC"].levels("asks"), D(0), []
+        for _, size in asks:
+            if total >= D(20):
+                break
+            total = min(total + size, D(20))
+            ends.append(total)
+        assert [p.base_qty for p in curve.points] == ends
         prices = [p.avg_price for p in curve.points]
         assert prices == sorted(prices)
 
