@@ -42,7 +42,7 @@ class CexVenueConfig:
     backoff_base_s: float = 0.05
     backoff_cap_s: float = 2.0
     listen_key_keepalive_s: float = 1800.0
-    book_audit_idle_s: float = 2.0  # binance: a stream quiet this long: check update ids
+    book_audit_idle_s: float = 2.0  # a book stream quiet this long: check it over REST
     dialect: str | None = None  # "binance" | "ccxt"; None: by exchange_id (module docstring)
     streams: bool = True  # ccxt dialect: ccxt.pro watch_* where the exchange has them
     book_poll_s: float = 1.0  # ccxt dialect without a book stream: fetch_order_book period

@@ -3,9 +3,10 @@
 - markets and fees from `load_markets` (taker fee, precision as lot and tick, amount and
   cost limits as minimum quantity and notional); rate limit from the client's `rateLimit`
   (milliseconds between requests: 1000 / rateLimit requests per second, under our headroom);
-- books: `watch_order_book` (ccxt.pro, where the exchange has it) or `fetch_order_book`
-  polled every `book_poll_s`; each snapshot replaces the local book, its sequence is ccxt's
-  nonce when the exchange sends one (an older one is dropped), else one more than the last;
+- books: `watch_order_book` (ccxt.pro, where the exchange has it; checked against a REST
+  snapshot when quiet) or `fetch_order_book` polled every `book_poll_s`; each snapshot
+  replaces the local book, its sequence is ccxt's nonce when the exchange sends one (an
+  older one is dropped), else one more than the last;
 - orders with the unified `clientOrderId` param; query and cancel by it through
   `fetch_order` / `cancel_order`, or, where those need the venue's id, by finding the client
   id among `fetch_open_orders`, then `fetch_orders` (or `fetch_closed_orders` and
@@ -30,6 +31,7 @@ from ccxt.base.decimal_to_precision import DECIMAL_PLACES, TICK_SIZE
 from connectors.cex.errors import VenueRejected, VenueUnavailable
 from connectors.cex.link import CexLink, decimal_of
 from connectors.cex.localbook import LocalOrderBook
+from connectors.cex.pacing import Backoff
 from connectors.errors import VenueError
 from connectors.orders import (
     Liquidity,
@@ -141,23 +143,51 @@ class CcxtDialect:
     async def _keep_book(self, symbol: str) -> None:
         """Replace the local book with each snapshot; on any error, desync and back off."""
         backoff, book = self.link.backoff(), self.link.books[symbol]
-        limit = self.config.book_limit
         while True:
             try:
                 if self._streams_books():
-                    raw = await self.exchange.watch_order_book(symbol, limit)
-                    observed = time.time_ns()  # the stream keeps the book current
+                    await self._watch_book(symbol, backoff)
                 else:
-                    raw = await self.link.call(1, self.exchange.fetch_order_book, symbol, limit)
-                    observed = time.time_ns()
-                self._install(symbol, raw, observed)
-                backoff.reset()
-                if not self._streams_books():
+                    await self._install_rest_snapshot(symbol)
+                    backoff.reset()
                     await asyncio.sleep(self.config.book_poll_s)
             except (ccxt_async.BaseError, VenueError):
                 book.desync()
                 self.link.reconnects += 1
                 await asyncio.sleep(backoff.next_delay())
+
+    async def _watch_book(self, symbol: str, backoff: Backoff) -> None:
+        """ccxt.pro's book after each update. ccxt.pro finds a gap when the next update
+        arrives; a gap in the last update before a quiet spell is found here instead: a
+        stream quiet for `book_audit_idle_s` has its book compared with a REST snapshot."""
+        watch = asyncio.ensure_future(
+            self.exchange.watch_order_book(symbol, self.config.book_limit))
+        try:
+            while True:
+                done, _ = await asyncio.wait({watch}, timeout=self.config.book_audit_idle_s)
+                if not done:
+                    await self._audit(symbol)
+                    continue
+                self._install(symbol, watch.result(), time.time_ns())
+                backoff.reset()
+                watch = asyncio.ensure_future(
+                    self.exchange.watch_order_book(symbol, self.config.book_limit))
+        finally:
+            watch.cancel()
+
+    async def _audit(self, symbol: str) -> None:
+        held = self._sequence.get(symbol, 0)
+        raw = await self.link.call(1, self.exchange.fetch_order_book, symbol,
+                                   self.config.book_limit)
+        nonce = raw.get("nonce")
+        if nonce is None or int(nonce) > held:
+            self.link.resyncs += int(nonce is not None)
+            self._install(symbol, raw, time.time_ns())
+
+    async def _install_rest_snapshot(self, symbol: str) -> None:
+        raw = await self.link.call(1, self.exchange.fetch_order_book, symbol,
+                                   self.config.book_limit)
+        self._install(symbol, raw, time.time_ns())
 
     def _install(self, symbol: str, raw: dict[str, Any], observed_ns: int) -> None:
         book, last = self.link.books[symbol], self._sequence.get(symbol, 0)

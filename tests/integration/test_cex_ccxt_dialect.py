@@ -32,6 +32,7 @@ WETH = "WETH/USDC"
 
 def ccxt_venue(server: SimexServer, **overrides: Any) -> CexVenue:
     settings: dict[str, Any] = {"dialect": "ccxt", "streams": False, "request_timeout_s": 0.5,
+                                "book_audit_idle_s": 0.3,
                                 "recv_window_ms": 500, "fill_poll_s": 0.1, "book_poll_s": 0.05,
                                 "backoff_cap_s": 0.3}
     settings.update(overrides)
@@ -236,3 +237,58 @@ async def test_streams_watch_the_book_and_my_trades_through_ccxt_pro(
             "cg-w-1", D("0.25"), D(3000), Side.SELL)
         await eventually(lambda: book.asks == {D(3000): D("0.75")})
         assert await venue.poll_fills() == 0  # REST agrees: the stream missed nothing
+
+
+@pytest.mark.parametrize("seed", [5, 13])
+async def test_streamed_book_and_fills_survive_seeded_gaps_and_drops(seed: int) -> None:
+    server = SimexServer(SimexConfig(makers=MakerConfig(refresh_ms=20, levels=5)))
+    async with server, ccxt_venue(server, streams=True, fill_poll_s=0.5) as venue:
+        server.faults.update({"seed": seed, "skip_update_prob": 0.05, "drop_ws_prob": 0.01})
+        for i in range(12):
+            side = Side.BUY if i % 2 == 0 else Side.SELL
+            report = await venue.place(OrderRequest(f"cg-{seed}-{i}", WETH, side,
+                                                    OrderKind.MARKET, D("0.05")))
+            assert report.status is VenueOrderStatus.FILLED
+            await asyncio.sleep(0.05)
+        assert server.hub.skipped_events > 0 and server.hub.dropped_sessions > 0
+        server.faults.clear()
+        await server.stop_makers()
+        truth = server.engine.books["WETHUSDC"]
+        book = venue.books[WETH]
+        await eventually(lambda: book.synced and book.last_update_id == truth.last_update_id)
+        snapshot = await venue.exchange.fetch_order_book(WETH, 1000)
+        assert book.bids == {D(str(p)): D(str(q)) for p, q in snapshot["bids"]}
+        assert book.asks == {D(str(p)): D(str(q)) for p, q in snapshot["asks"]}
+        assert venue.reconnects > 0
+        truth_trades = {str(t.trade_id) for t in server.engine.account_trades[DEFAULT_API_KEY]}
+        await eventually(lambda: {f.trade_id for f in venue.fills} == truth_trades)
+        assert len(venue.fills) == len(truth_trades)
+
+
+async def test_delayed_answers_leave_the_order_unknown_until_the_venue_can_be_asked(
+        venue: CexVenue, simex: SimexServer) -> None:
+    await venue.close()
+    async with ccxt_venue(simex, max_attempts=2, recv_window_ms=3000) as slow:
+        simex.faults.delay_ms = 700  # every answer arrives after our 0.5 s timeout
+        report = await slow.place(OrderRequest("cg-slow-1", WETH, Side.BUY, OrderKind.LIMIT,
+                                               D(1), D(2000)))
+        assert report.status is VenueOrderStatus.UNKNOWN  # not failed, not resent
+        simex.faults.delay_ms = 0
+        await asyncio.sleep(0.3)
+        resolved = await slow.query("cg-slow-1", WETH)
+        assert resolved is not None and resolved.status is VenueOrderStatus.OPEN
+        assert [o.client_order_id for o in simex.engine.orders.values()] == ["cg-slow-1"]
+
+
+async def test_gap_in_the_last_streamed_update_is_found_by_the_rest_audit(
+        simex: SimexServer) -> None:
+    async with ccxt_venue(simex, streams=True) as venue:
+        book = venue.books[WETH]
+        simex.faults.skip_update_prob = 1.0  # the only event of this order is never sent
+        await venue.place(OrderRequest("cg-tail-1", WETH, Side.BUY, OrderKind.LIMIT, D(1),
+                                       D(2000)))
+        simex.faults.skip_update_prob = 0.0
+        truth = simex.engine.books["WETHUSDC"]
+        assert book.last_update_id != truth.last_update_id  # no later event reveals the gap
+        await eventually(lambda: book.last_update_id == truth.last_update_id)
+        assert book.bids == {D(2000): D(1)} and venue.resyncs == 1
