@@ -50,8 +50,9 @@ STATUS_OF_UNIFIED = {
     "closed": VenueOrderStatus.FILLED, "canceled": VenueOrderStatus.CANCELED,
     "expired": VenueOrderStatus.EXPIRED, "rejected": VenueOrderStatus.REJECTED,
 }
-# the errors that mean "this exchange cannot look an order up by client id this way"
-_NO_CLIENT_ID_LOOKUP = (ccxt_async.NotSupported, ccxt_async.ArgumentsRequired)
+# the errors that mean "this exchange cannot do it this way" (look an order up by client
+# id, stream without a symbol): use the fallback
+_CANNOT_THIS_WAY = (ccxt_async.NotSupported, ccxt_async.ArgumentsRequired)
 
 
 def report_of(venue: str, symbol: str, order: dict[str, Any],
@@ -96,6 +97,7 @@ class CcxtDialect:
         self.by_client_id = True
         self._sequence: dict[str, int] = {}  # last book sequence per symbol
         self._observed_ns: dict[str, int] = {}
+        self._polled_books: set[str] = set()  # watch_order_book proved unsupported
         self._since: dict[str, int] = {}  # fetch_my_trades since (ms), per symbol
 
     def has(self, feature: str) -> bool:
@@ -137,20 +139,23 @@ class CcxtDialect:
 
     # ---- books --------------------------------------------------------------------------
 
-    def _streams_books(self) -> bool:
-        return self.config.streams and self.has("watchOrderBook")
+    def _streams_book(self, symbol: str) -> bool:
+        return (self.config.streams and symbol not in self._polled_books
+                and self.has("watchOrderBook"))
 
     async def _keep_book(self, symbol: str) -> None:
         """Replace the local book with each snapshot; on any error, desync and back off."""
         backoff, book = self.link.backoff(), self.link.books[symbol]
         while True:
             try:
-                if self._streams_books():
+                if self._streams_book(symbol):
                     await self._watch_book(symbol, backoff)
                 else:
                     await self._install_rest_snapshot(symbol)
                     backoff.reset()
                     await asyncio.sleep(self.config.book_poll_s)
+            except _CANNOT_THIS_WAY:
+                self._polled_books.add(symbol)  # this exchange does not stream it
             except (ccxt_async.BaseError, VenueError):
                 book.desync()
                 self.link.reconnects += 1
@@ -247,7 +252,7 @@ class CcxtDialect:
                 return order
             except ccxt_async.OrderNotFound:
                 return None
-            except _NO_CLIENT_ID_LOOKUP:
+            except _CANNOT_THIS_WAY:
                 self.by_client_id = False  # learned once: search from now on
         return await self._search(client_order_id, symbol)
 
@@ -286,7 +291,7 @@ class CcxtDialect:
                     1, self.exchange.cancel_order, None, symbol,
                     {"clientOrderId": client_order_id})
                 return order
-            except _NO_CLIENT_ID_LOOKUP:
+            except _CANNOT_THIS_WAY:
                 self.by_client_id = False
         found = await self._search(client_order_id, symbol)
         if found is None:
@@ -309,26 +314,24 @@ class CcxtDialect:
         right after each (re)connect of the stream."""
         await self._poll_quietly()
         self.link.user_ready.set()
-        streaming = self.config.streams and self.has("watchMyTrades")
         poller = asyncio.create_task(self._poll_forever())
+        backoff = self.link.backoff()
         try:
-            while streaming:
-                await self._watch_fills()
-                self.link.reconnects += 1
-                await self._poll_quietly()
+            while self.config.streams and self.has("watchMyTrades"):
+                try:
+                    while True:
+                        for trade in await self.exchange.watch_my_trades():
+                            await self._take(trade)
+                        backoff.reset()
+                except _CANNOT_THIS_WAY:
+                    break  # this exchange cannot stream all our trades: polling only
+                except (ccxt_async.BaseError, VenueError):
+                    self.link.reconnects += 1
+                    await asyncio.sleep(backoff.next_delay())
+                    await self._poll_quietly()
             await poller
         finally:
             poller.cancel()
-
-    async def _watch_fills(self) -> None:
-        backoff = self.link.backoff()
-        try:
-            while True:
-                for trade in await self.exchange.watch_my_trades():
-                    await self._take(trade)
-                backoff.reset()
-        except (ccxt_async.BaseError, VenueError):
-            await asyncio.sleep(backoff.next_delay())
 
     async def _poll_forever(self) -> None:
         while True:

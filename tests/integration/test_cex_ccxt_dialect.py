@@ -10,6 +10,7 @@ from collections.abc import AsyncIterator, Callable
 from decimal import Decimal as D
 from typing import Any
 
+import ccxt.async_support as ccxt_async
 import pytest
 
 from connectors.cex import CcxtDialect, CexVenue, CexVenueConfig, VenueRejected
@@ -292,3 +293,26 @@ async def test_gap_in_the_last_streamed_update_is_found_by_the_rest_audit(
         assert book.last_update_id != truth.last_update_id  # no later event reveals the gap
         await eventually(lambda: book.last_update_id == truth.last_update_id)
         assert book.bids == {D(2000): D(1)} and venue.resyncs == 1
+
+
+async def test_streams_fall_back_to_polling_where_the_exchange_cannot_stream(
+        simex: SimexServer) -> None:
+    simex.engine.add_account("mm", "mm-secret", {"WETH": D(100), "USDC": D(10**6)})
+    venue = ccxt_venue(simex, streams=True)
+    venue.exchange.has["watchOrderBook"] = False  # as ccxt declares for such an exchange
+
+    async def cannot_stream(*args: Any, **kwargs: Any) -> Any:
+        # stands in for an exchange whose ccxt.pro class needs a symbol here: none such
+        # exists on loopback, and the fallback is what is under test
+        raise ccxt_async.NotSupported("watchMyTrades() requires a symbol")
+
+    venue.exchange.watch_my_trades = cannot_stream
+    async with venue:
+        await venue.place(OrderRequest("cg-fb-1", WETH, Side.SELL, OrderKind.LIMIT, D(1),
+                                       D(3000)))
+        truth = simex.engine.books["WETHUSDC"]
+        await eventually(lambda: venue.books[WETH].last_update_id == truth.last_update_id)
+        counterparty(simex, OrderSide.BUY, "1", "mm-fb")
+        await eventually(lambda: len(venue.fills) == 1)
+        assert venue.fills[0].client_order_id == "cg-fb-1"
+        assert venue.reconnects == 0  # fell back at once, no reconnect loop
