@@ -224,7 +224,8 @@ async def test_streams_watch_the_book_and_my_trades_through_ccxt_pro(
     # polls too rare to matter: a fill seen here came from watch_my_trades
     async with ccxt_venue(simex, streams=True, fill_poll_s=60) as venue:
         assert venue.exchange.has["watchOrderBook"] and venue.exchange.has["watchMyTrades"]
-        await asyncio.sleep(0.3)  # the user-data subscription is up
+        await eventually(lambda: any(DEFAULT_API_KEY in s.api_subscriptions.values()
+                                     for s in simex.hub.sessions))  # user data subscribed
         await venue.place(OrderRequest("cg-w-1", WETH, Side.SELL, OrderKind.LIMIT, D(1),
                                        D(3000)))
         truth = simex.engine.books["WETHUSDC"]
