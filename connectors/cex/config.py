@@ -72,7 +72,8 @@ class CexVenueConfig:
         return Dialect.BINANCE if self.exchange_id == "binance" else Dialect.CCXT
 
     def client_options(self) -> dict[str, Any]:
-        """The ccxt constructor config shared by both dialects (our pacing, not ccxt's)."""
+        """The ccxt client's constructor config: our pacing (`WeightBudget`), not ccxt's, so
+        that one pacer sees every request and a Retry-After holds them all."""
         options: dict[str, Any] = {"recvWindow": self.recv_window_ms, "fetchCurrencies": False}
         if self.exchange_id == "binance":
             # spot only: the margin and derivatives market lists need other endpoints

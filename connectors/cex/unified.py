@@ -1,8 +1,8 @@
 """The ccxt dialect: any ccxt exchange id through ccxt's unified API only.
 
 - markets and fees from `load_markets` (taker fee, precision as lot and tick, amount and
-  cost limits as minimum quantity and notional); rate limit from the client's `rateLimit`
-  (milliseconds between requests: 1000 / rateLimit requests per second, under our headroom);
+  cost limits as minimum quantity and notional); pacing from the client's `rateLimit`
+  (1000 / rateLimit requests a second, under our headroom; one unit per unified call);
 - books: `watch_order_book` (ccxt.pro, where the exchange has it; checked against a REST
   snapshot when quiet) or `fetch_order_book` polled every `book_poll_s`; each snapshot
   replaces the local book, its sequence is ccxt's nonce when the exchange sends one (an
@@ -86,11 +86,12 @@ def step_of(precision: Any, mode: int) -> Decimal:
 
 
 class CcxtDialect:
-    placement_weight = 1  # one request, as ccxt's rateLimit counts them
+    placement_weight = 1  # one request (see _pace_by_rate_limit)
 
     def __init__(self, link: CexLink) -> None:
         self.link, self.config, self.exchange = link, link.config, link.exchange
         self.name = link.config.name
+        self._pace_by_rate_limit()
         self.client_ids: dict[str, str] = {}  # venue order id -> our client id
         # fetch_order / cancel_order take our client id (the unified clientOrderId param);
         # False: find the venue's id among the open and closed orders first
@@ -100,15 +101,21 @@ class CcxtDialect:
         self._polled_books: set[str] = set()  # watch_order_book proved unsupported
         self._since: dict[str, int] = {}  # fetch_my_trades since (ms), per symbol
 
+    def _pace_by_rate_limit(self) -> None:
+        """ccxt's `rateLimit` is the milliseconds it leaves between requests of unit cost:
+        at most 1000 / rateLimit requests a second, of which we use our headroom. One pacer
+        (ours) sees every request, so a Retry-After holds them all; ccxt.pro's own REST
+        snapshot inside watch_order_book is the one request it does not see."""
+        rate_limit_ms = float(self.exchange.rateLimit or 0)
+        self.link.budget.window_s = 1.0
+        self.link.budget.limit = max(1, int(1000 / rate_limit_ms)) if rate_limit_ms > 0 else 10
+
     def has(self, feature: str) -> bool:
         return bool(self.exchange.has.get(feature))
 
     # ---- markets and limits -------------------------------------------------------------
 
     async def prepare(self) -> None:
-        rate_limit_ms = float(getattr(self.exchange, "rateLimit", 0) or 0)
-        self.link.budget.window_s = 1.0
-        self.link.budget.limit = max(1, int(1000 / rate_limit_ms)) if rate_limit_ms else 10
         raw = await self.link.call(1, self.exchange.load_markets)
         for symbol, market in raw.items():
             if market.get("spot") and market.get("active") is not False \
@@ -181,12 +188,13 @@ class CcxtDialect:
             watch.cancel()
 
     async def _audit(self, symbol: str) -> None:
-        held = self._sequence.get(symbol, 0)
+        held = self._sequence.get(symbol)
         raw = await self.link.call(1, self.exchange.fetch_order_book, symbol,
                                    self.config.book_limit)
         nonce = raw.get("nonce")
-        if nonce is None or int(nonce) > held:
-            self.link.resyncs += int(nonce is not None)
+        if nonce is None or held is None or int(nonce) > held:
+            # a resync: the book we held had fallen behind (not merely: none yet)
+            self.link.resyncs += int(nonce is not None and held is not None)
             self._install(symbol, raw, time.time_ns())
 
     async def _install_rest_snapshot(self, symbol: str) -> None:

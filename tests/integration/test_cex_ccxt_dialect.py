@@ -34,8 +34,8 @@ WETH = "WETH/USDC"
 def ccxt_venue(server: SimexServer, **overrides: Any) -> CexVenue:
     settings: dict[str, Any] = {"dialect": "ccxt", "streams": False, "request_timeout_s": 0.5,
                                 "book_audit_idle_s": 0.3,
-                                "recv_window_ms": 500, "fill_poll_s": 0.1, "book_poll_s": 0.05,
-                                "backoff_cap_s": 0.3}
+                                "recv_window_ms": 500, "fill_poll_s": 0.3, "book_poll_s": 0.2,
+                                "backoff_cap_s": 0.3, "symbols": (WETH,)}
     settings.update(overrides)
     return CexVenue(CexVenueConfig(server.config.name, DEFAULT_API_KEY, DEFAULT_API_SECRET,
                                    urls=server.ccxt_urls(), **settings))
@@ -75,15 +75,31 @@ async def venue(simex: SimexServer) -> AsyncIterator[CexVenue]:
 
 
 async def test_markets_fees_and_rate_limit_come_from_the_unified_api(
-        venue: CexVenue, simex: SimexServer) -> None:
+        simex: SimexServer) -> None:
+    async with ccxt_venue(simex, symbols=()) as venue:
+        check_markets(venue, simex)
+
+
+def check_markets(venue: CexVenue, simex: SimexServer) -> None:
     assert isinstance(venue, Venue) and isinstance(venue.dialect, CcxtDialect)
+    assert len(venue.markets()) == len(simex.config.symbols) == 2
     for spec in simex.config.symbols:
         market = next(m for m in venue.markets() if m.symbol == f"{spec.base}/{spec.quote}")
         assert (market.lot_size, market.tick_size, market.min_qty, market.min_notional) == (
             spec.lot_size, spec.tick_size, spec.min_qty, spec.min_notional)
         assert market.taker_fee == D("0.001")  # ccxt's binance spot fee, simex's default
-    # ccxt.binance's rateLimit is 50 ms between requests: 20 per second
+    # ccxt.binance's rateLimit is 50 ms: 20 requests a second, of which we use 80%
     assert (venue.budget.limit, venue.budget.window_s) == (20, 1.0)
+
+
+async def test_requests_are_paced_under_the_rate_limit(venue: CexVenue) -> None:
+    window = int(time.time())
+    while int(time.time()) == window:  # start at the beginning of a window
+        await asyncio.sleep(0.01)
+    waits = venue.budget.waits
+    for _ in range(20):  # 16 fit in one second's budget: the rest wait for the next
+        await venue.balances()
+    assert venue.budget.waits > waits and int(time.time()) > window + 1
 
 
 async def test_place_partial_fill_fill_cancel_with_balances_and_polled_fills(
