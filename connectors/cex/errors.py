@@ -68,3 +68,11 @@ def venue_error(error: Exception) -> tuple[int | None, str]:
             return int(body.get("code")), str(body.get("msg"))
     message = text.split(" ", 1)[1] if " " in text else text
     return _CODE_OF_MESSAGE.get(message), message
+
+
+class InvalidCexConfig(TerminalVenueError):
+    """A CEX venue configuration that cannot work; `field` names what was wrong."""
+
+    def __init__(self, field: str, reason: str) -> None:
+        self.field, self.reason = field, reason
+        super().__init__(f"{field}: {reason}")

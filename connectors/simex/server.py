@@ -54,7 +54,8 @@ _WEIGHTS: dict[tuple[str, str], int] = {
     ("GET", "/api/v3/exchangeInfo"): 20, ("GET", "/api/v3/trades"): 25,
     ("GET", "/api/v3/ticker/bookTicker"): 2, ("GET", "/api/v3/ticker/24hr"): 2,
     ("GET", "/api/v3/order"): 4,
-    ("GET", "/api/v3/openOrders"): 6, ("GET", "/api/v3/account"): 20,
+    ("GET", "/api/v3/openOrders"): 6, ("GET", "/api/v3/allOrders"): 20,
+    ("GET", "/api/v3/account"): 20,
     ("GET", "/api/v3/myTrades"): 20, ("POST", "/api/v3/userDataStream"): 2,
 }
 
@@ -71,6 +72,12 @@ def binance_ccxt_urls(rest_url: str) -> dict[str, Any]:
         "ws": {"spot": f"{ws}/ws", "margin": f"{ws}/ws",
                "ws-api": {"spot": f"{ws}/ws-api/v3"}},
     }
+
+
+def _in_window(time_ms: int, params: dict[str, str]) -> bool:
+    """Binance's startTime/endTime filters: both bounds inclusive, each optional."""
+    start, end = params.get("startTime"), params.get("endTime")
+    return (not start or time_ms >= int(start)) and (not end or time_ms <= int(end))
 
 
 class SimexServer:
@@ -181,6 +188,7 @@ class SimexServer:
         get("/api/v3/order", self._query_order)
         delete("/api/v3/order", self._cancel_order)
         get("/api/v3/openOrders", self._open_orders)
+        get("/api/v3/allOrders", self._all_orders)
         get("/api/v3/account", self._account)
         get("/api/v3/myTrades", self._my_trades)
         post("/api/v3/userDataStream", self._listen_key_new)
@@ -526,6 +534,20 @@ class SimexServer:
         orders = self.engine.open_orders(account.api_key, symbol)
         return web.json_response([wire.order_json(SimOrderView.of(o)) for o in orders])
 
+    async def _all_orders(self, request: web.Request) -> web.Response:
+        """Binance's allOrders: orders from `orderId` on, or inside startTime..endTime, oldest
+        first; with neither, the most recent `limit` (default 500, max 1000)."""
+        account, params = await self._signed(request)
+        book = self._book(params)
+        from_id = int(params.get("orderId") or 0)
+        orders = [o for o in self.engine.orders.values()
+                  if o.account.api_key == account.api_key and o.symbol == book.symbol
+                  and o.order_id >= from_id and _in_window(o.time_ms, params)]
+        limit = min(int(params.get("limit") or 500), 1000)
+        recent = not (params.get("orderId") or params.get("startTime"))
+        chosen = orders[-limit:] if recent else orders[:limit]
+        return web.json_response([wire.order_json(SimOrderView.of(o)) for o in chosen])
+
     async def _account(self, request: web.Request) -> web.Response:
         account, _ = await self._signed(request)
         return web.json_response(wire.account_json(account))
@@ -538,7 +560,8 @@ class SimexServer:
         limit = min(int(params.get("limit") or 500), 1000)
         trades = [t for t in self.engine.account_trades[account.api_key]
                   if t.symbol == book.symbol and t.trade_id >= from_id
-                  and (order_id is None or t.order_id == order_id)]
+                  and (order_id is None or t.order_id == order_id)
+                  and _in_window(t.time_ms, params)]
         return web.json_response([wire.my_trade_json(t) for t in trades[:limit]])
 
     async def _listen_key_new(self, request: web.Request) -> web.Response:

@@ -1,0 +1,100 @@
+"""What both dialects share: the ccxt client, request pacing, the local books, the fill ledger.
+
+A dialect speaks to its exchange through `CexLink.call` (weight budget, Retry-After, backoff
+on transient errors) and hands every fill to `CexLink.deliver`, which drops a trade already
+delivered (keyed by symbol and trade id), so a fill seen by both a stream and a poll is
+delivered exactly once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from decimal import Decimal
+from typing import Any
+
+import ccxt.async_support as ccxt_async
+
+from connectors.cex.config import CexVenueConfig
+from connectors.cex.errors import VenueUnavailable
+from connectors.cex.localbook import LocalOrderBook
+from connectors.cex.pacing import Backoff, WeightBudget
+from connectors.orders import VenueFill
+from connectors.venue import Market
+
+FillHandler = Callable[[VenueFill], None]
+
+
+def decimal_of(value: Any) -> Decimal:
+    """A Decimal from a ccxt number: strings as sent; floats through their shortest repr,
+    which gives back the decimal string the venue sent whenever it had <= 15 digits."""
+    if value is None:
+        return Decimal(0)
+    if isinstance(value, float):
+        return Decimal(repr(value))
+    return Decimal(str(value))
+
+
+class CexLink:
+    def __init__(self, config: CexVenueConfig, exchange: Any,
+                 on_fill: FillHandler | None = None) -> None:
+        self.config, self.exchange, self.on_fill = config, exchange, on_fill
+        self.budget = WeightBudget(headroom=config.weight_headroom)
+        self.venue_counts_weight = False  # the venue reports used weight in headers
+        self.markets: dict[str, Market] = {}
+        self.ids: dict[str, str] = {}  # venue's market id (WETHUSDC) -> symbol
+        self.books: dict[str, LocalOrderBook] = {}
+        self.book_ready: dict[str, asyncio.Event] = {}
+        self.user_ready = asyncio.Event()
+        self.fills: list[VenueFill] = []
+        self.seen_trades: set[tuple[str, str]] = set()
+        self.reconnects = 0
+        self.resyncs = 0
+
+    def add_market(self, market: Market, venue_id: str) -> None:
+        self.markets[market.symbol] = market
+        self.ids[venue_id] = market.symbol
+        self.books[market.symbol] = LocalOrderBook(market.symbol)
+        self.book_ready[market.symbol] = asyncio.Event()
+
+    def wanted(self, symbol: str) -> bool:
+        return not self.config.symbols or symbol in self.config.symbols
+
+    def backoff(self) -> Backoff:
+        return Backoff(self.config.backoff_base_s, self.config.backoff_cap_s)
+
+    async def call(self, weight: int, method: Callable[..., Awaitable[Any]], *args: Any,
+                   retry: bool = True, **kwargs: Any) -> Any:
+        """One REST call under the weight budget; rate limits and 5xx are waited out."""
+        backoff = self.backoff()
+        for _ in range(self.config.max_attempts):
+            await self.budget.acquire(weight)
+            try:
+                result = await method(*args, **kwargs)
+                self.observe()
+                return result
+            except (ccxt_async.DDoSProtection, ccxt_async.RateLimitExceeded):
+                await asyncio.sleep(0)  # the budget now blocks until Retry-After has passed
+                self.budget.retry_after(self.exchange.last_response_headers)
+                if not retry:
+                    raise
+            except ccxt_async.OperationFailed:  # 5xx, network, timeouts: transient
+                if not retry:
+                    raise
+                await asyncio.sleep(backoff.next_delay())
+        raise VenueUnavailable(f"{self.config.name}: no answer after "
+                               f"{self.config.max_attempts} attempts")
+
+    def observe(self) -> None:
+        """Take the venue's own count of used weight, where it sends one."""
+        if self.venue_counts_weight:
+            self.budget.observe(self.exchange.last_response_headers)
+
+    def deliver(self, fill: VenueFill) -> None:
+        key = (fill.symbol, fill.trade_id)
+        if key in self.seen_trades:
+            return
+        self.seen_trades.add(key)
+        self.fills.append(fill)
+        if self.on_fill is not None:
+            self.on_fill(fill)
