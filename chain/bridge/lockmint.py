@@ -25,6 +25,7 @@ from chain.bridge.protocol import (
     TransferProgress,
     TransferStatus,
 )
+from chain.wallet import Call
 
 # Gas of the source leg, measured on anvil with the devnet contracts (approve + first lock of a
 # token; a burn needs no approval): an estimate for planning, the node meters the real thing.
@@ -93,22 +94,45 @@ class LockMintBridge:
     def send(self, quote: BridgeQuote, sender: ChecksumAddress,
              recipient: ChecksumAddress) -> BridgeTransfer:
         """Lock or burn from `sender`, an account the source node signs for (devnet)."""
-        route = self.route(quote.source_chain_id, quote.destination_chain_id, quote.token)
         w3 = self._clients[quote.source_chain_id]
+        receipt = None
+        for call in self.source_calls(quote, recipient):
+            tx_hash = w3.eth.send_transaction({"from": sender, "to": call.to, "data": call.data})
+            receipt = w3.eth.wait_for_transaction_receipt(tx_hash, timeout=60)
+            if receipt["status"] != 1:
+                raise BridgeError(f"source leg transaction {Web3.to_hex(tx_hash)} reverted")
+        return self.transfer_from_receipt(quote, sender, recipient, receipt)
+
+    def source_calls(self, quote: BridgeQuote, recipient: ChecksumAddress) -> list[Call]:
+        """The source leg as calls a wallet makes (a Safe batches them): approve and lock, or
+        burn."""
+        route = self.route(quote.source_chain_id, quote.destination_chain_id, quote.token)
         if route.kind == "lock":
-            token = w3.eth.contract(address=quote.token, abi=self._abis["BridgedToken"])
-            self._transact(w3, token.functions.approve(route.contract, quote.amount_raw), sender)
+            token = self._clients[quote.source_chain_id].eth.contract(
+                address=quote.token, abi=self._abis["BridgedToken"])
             locker = self._contract(quote.source_chain_id, "BridgeLocker")
-            receipt = self._transact(w3, locker.functions.lock(
-                quote.token, quote.amount_raw, quote.destination_chain_id, recipient), sender)
-            event = locker.events.Locked().process_receipt(receipt, errors=DISCARD)[0]
+            return [
+                _call(token, "approve", [route.contract, quote.amount_raw]),
+                _call(locker, "lock", [quote.token, quote.amount_raw,
+                                       quote.destination_chain_id, recipient]),
+            ]
+        minter = self._contract(quote.source_chain_id, "BridgeMinter")
+        return [_call(minter, "burn", [quote.token, quote.amount_raw, recipient])]
+
+    def transfer_from_receipt(self, quote: BridgeQuote, sender: ChecksumAddress,
+                              recipient: ChecksumAddress, receipt: Any) -> BridgeTransfer:
+        """The transfer a source-leg receipt started (its `Locked` or `Burned` event)."""
+        route = self.route(quote.source_chain_id, quote.destination_chain_id, quote.token)
+        if route.kind == "lock":
+            contract = self._contract(quote.source_chain_id, "BridgeLocker")
+            events = contract.events.Locked().process_receipt(receipt, errors=DISCARD)
         else:
-            minter = self._contract(quote.source_chain_id, "BridgeMinter")
-            receipt = self._transact(w3, minter.functions.burn(
-                quote.token, quote.amount_raw, recipient), sender)
-            event = minter.events.Burned().process_receipt(receipt, errors=DISCARD)[0]
+            contract = self._contract(quote.source_chain_id, "BridgeMinter")
+            events = contract.events.Burned().process_receipt(receipt, errors=DISCARD)
+        if not events:
+            raise BridgeError("the source leg's receipt holds no bridge event")
         return BridgeTransfer(
-            bridge=self.name, transfer_id=Web3.to_hex(event["args"]["transferId"]),
+            bridge=self.name, transfer_id=Web3.to_hex(events[0]["args"]["transferId"]),
             source_chain_id=quote.source_chain_id,
             destination_chain_id=quote.destination_chain_id, token=quote.token, sender=sender,
             recipient=recipient, amount_raw=quote.amount_raw,
@@ -154,10 +178,7 @@ class LockMintBridge:
             address=address, abi=self._abis[name])
         return contract
 
-    @staticmethod
-    def _transact(w3: Web3, call: Any, sender: ChecksumAddress) -> Any:
-        receipt = w3.eth.wait_for_transaction_receipt(call.transact({"from": sender}), timeout=60)
-        if receipt["status"] != 1:
-            raise BridgeError(f"source leg transaction {receipt['transactionHash'].hex()} "
-                              "reverted")
-        return receipt
+
+
+def _call(contract: Contract, function: str, args: list[Any]) -> Call:
+    return Call(to=contract.address, data=bytes.fromhex(contract.encode_abi(function, args)[2:]))
