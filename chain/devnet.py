@@ -5,6 +5,15 @@ process serves it, `manifest.json` what was deployed, `anvil.log` what anvil pri
 anvil in its own process group (so `down` from another process stops it and its children) and
 deploys the world; `status` reads the manifest and checks that the node still answers; `down`
 stops the process group. `running_devnet` does all three around a block, for tests and the demo.
+
+Several chains: `up(..., chains=N)` runs one anvil per chain with consecutive chain ids (the
+world's, then +1, +2, ...), each with its own world deployed. The manifest keeps the single-chain
+shape for the first chain at the top level, so every single-chain caller still works, and lists
+the other chains under `chains` (each a full chain manifest minus `abis`, which are the same
+contracts on every chain). `chain_manifests` returns every chain's manifest with its `abis`.
+`state.json` records the other anvils under `extra_chains`; `status` probes and `down` stops all.
+With a world, a multi-chain devnet also gets the lock-and-mint bridge (`chain.bridge.deploy`)
+between every pair of chains, described in each chain's `bridge` section.
 """
 
 from __future__ import annotations
@@ -22,11 +31,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 from web3 import Web3
 from web3.exceptions import Web3Exception
 
 from chain.artifacts import NODE_MODULES
+from chain.bridge.deploy import bridge_abis, deploy_bridges
 from chain.deploy import deploy_world
 from chain.errors import (
     AnvilNotInstalled,
@@ -42,6 +52,7 @@ ANVIL_BINARY = NODE_MODULES / ".bin" / "anvil"
 DEFAULT_STATE_DIR = Path(".crossbook") / "devnet"
 _LOOPBACK = "127.0.0.1"
 _READY_TIMEOUT_S = 30.0
+_ANVIL_DEFAULT_CHAIN_ID = 31337
 _STOP_TIMEOUT_S = 10.0
 # Anvil processes this interpreter started, by pid: kept so they are reaped when stopped (and
 # not reported as leaked while they are meant to outlive the call that started them).
@@ -80,6 +91,12 @@ class DevnetState(BaseModel):
     chain_id: int
     fork_url: str | None = None
     started_at_ns: int
+    # The anvils of chains after the first (a multi-chain devnet); empty for one chain.
+    extra_chains: list[DevnetState] = Field(default_factory=list)
+
+    def every_chain(self) -> list[DevnetState]:
+        """This chain's state followed by every extra chain's."""
+        return [self, *self.extra_chains]
 
 
 def free_port() -> int:
@@ -191,8 +208,19 @@ class Devnet:
     def log_path(self) -> Path:
         return self.state_dir / "anvil.log"
 
-    def up(self, options: AnvilOptions, world: WorldConfig | None) -> dict[str, Any]:
-        """Start anvil, deploy `world` (nothing when None) and write the manifest."""
+    def up(
+        self, options: AnvilOptions, world: WorldConfig | None, chains: int = 1
+    ) -> dict[str, Any]:
+        """Start `chains` anvils, deploy `world` on each (nothing when None), write the manifest.
+
+        Chain k (from 0) runs chain id `first + k`, where `first` is `options.chain_id`, else the
+        world's, else anvil's default 31337; with a fixed `options.port`, chain k listens on
+        `port + k`.
+        """
+        if chains < 1:
+            raise DevnetError(f"chains must be at least 1, got {chains}")
+        if chains > 1 and options.fork_url is not None:
+            raise DevnetError("a forked devnet runs one chain; drop --chains or --fork-url")
         if self._live_state() is not None:
             raise DevnetError(
                 f"a devnet is already running from {self.state_dir}; "
@@ -200,12 +228,26 @@ class Devnet:
             )
         if world is not None and options.chain_id is None:
             options = dataclasses.replace(options, chain_id=world.chain_id)
-        state = start_anvil(options, self.log_path)
+        if chains > 1 and options.chain_id is None:
+            options = dataclasses.replace(options, chain_id=_ANVIL_DEFAULT_CHAIN_ID)
+        started: list[DevnetState] = []
+        manifests: list[dict[str, Any]] = []
         try:
-            manifest = self._deploy(state, world)
+            for index in range(chains):
+                chain_options, chain_world = _chain_k(options, world, index)
+                log_path = self.log_path if index == 0 else self.state_dir / (
+                    f"anvil-{chain_options.chain_id}.log"
+                )
+                started.append(start_anvil(chain_options, log_path))
+                manifests.append(self._deploy(started[-1], chain_world))
+            if chains > 1 and world is not None:
+                _connect_chains(started, manifests)
         except BaseException:
-            _stop_group(state.pid)
+            for state in started:
+                _stop_group(state.pid)
             raise
+        manifest = _combined_manifest(manifests)
+        state = started[0].model_copy(update={"extra_chains": started[1:]})
         self.state_dir.mkdir(parents=True, exist_ok=True)
         _write_json(self.manifest_path, manifest)
         _write_json(self.state_path, state.model_dump())
@@ -234,10 +276,11 @@ class Devnet:
         state = self._live_state()
         if state is None:
             raise DevnetNotRunning(str(self.state_dir))
-        try:
-            connect(state.rpc_url).eth.block_number  # noqa: B018 - a liveness probe
-        except (Web3Exception, OSError) as exc:
-            raise RpcUnreachable(state.rpc_url, str(exc)) from exc
+        for chain_state in state.every_chain():
+            try:
+                connect(chain_state.rpc_url).eth.block_number  # noqa: B018 - a liveness probe
+            except (Web3Exception, OSError) as exc:
+                raise RpcUnreachable(chain_state.rpc_url, str(exc)) from exc
         manifest: dict[str, Any] = json.loads(self.manifest_path.read_text())
         return manifest
 
@@ -246,9 +289,11 @@ class Devnet:
         if not self.state_path.exists():
             return False
         state = DevnetState.model_validate_json(self.state_path.read_text())
-        was_alive = _is_alive(state.pid)
-        if was_alive:
-            _stop_group(state.pid)
+        was_alive = False
+        for chain_state in state.every_chain():
+            if _is_alive(chain_state.pid):
+                was_alive = True
+                _stop_group(chain_state.pid)
         self.state_path.unlink()
         return was_alive
 
@@ -256,7 +301,60 @@ class Devnet:
         if not self.state_path.exists():
             return None
         state = DevnetState.model_validate_json(self.state_path.read_text())
-        return state if _is_alive(state.pid) else None
+        alive = any(_is_alive(chain_state.pid) for chain_state in state.every_chain())
+        return state if alive else None
+
+
+def _chain_k(
+    options: AnvilOptions, world: WorldConfig | None, index: int
+) -> tuple[AnvilOptions, WorldConfig | None]:
+    """Anvil options and world of the chain at `index` in a multi-chain devnet."""
+    if index == 0:
+        return options, world
+    assert options.chain_id is not None  # set by `up` before any chain starts
+    chain_id = options.chain_id + index
+    port = None if options.port is None else options.port + index
+    chain_options = dataclasses.replace(options, chain_id=chain_id, port=port)
+    chain_world = None if world is None else world.model_copy(update={"chain_id": chain_id})
+    return chain_options, chain_world
+
+
+def _connect_chains(states: list[DevnetState], manifests: list[dict[str, Any]]) -> None:
+    """Deploy the lock-and-mint bridge between the chains; its ABIs join the first manifest's."""
+    clients = [connect(state.rpc_url) for state in states]
+    deploy_bridges(list(zip(clients, manifests, strict=True)))
+    manifests[0]["abis"].update(bridge_abis())
+
+
+def _combined_manifest(manifests: list[dict[str, Any]]) -> dict[str, Any]:
+    """The first chain's manifest with the others under `chains` (without their `abis`)."""
+    first = manifests[0]
+    if len(manifests) == 1:
+        return first
+    others = [{k: v for k, v in m.items() if k != "abis"} for m in manifests[1:]]
+    return {**first, "chains": others}
+
+
+def chain_manifests(manifest: dict[str, Any]) -> list[dict[str, Any]]:
+    """Every chain's manifest, first chain first, each in the single-chain shape (with `abis`).
+
+    A single-chain manifest gives a list of itself.
+    """
+    first = {k: v for k, v in manifest.items() if k != "chains"}
+    others = [
+        {**other, "abis": manifest["abis"]} if "abis" in manifest else dict(other)
+        for other in manifest.get("chains", [])
+    ]
+    return [first, *others]
+
+
+def chain_manifest(manifest: dict[str, Any], chain_id: int) -> dict[str, Any]:
+    """The manifest of the devnet chain with id `chain_id`; `DevnetError` if there is none."""
+    for candidate in chain_manifests(manifest):
+        if candidate["chain_id"] == chain_id:
+            return candidate
+    known = [m["chain_id"] for m in chain_manifests(manifest)]
+    raise DevnetError(f"the devnet has no chain {chain_id}; its chains are {known}")
 
 
 def _write_json(path: Path, document: dict[str, Any]) -> None:
@@ -268,11 +366,14 @@ def _write_json(path: Path, document: dict[str, Any]) -> None:
 
 @contextlib.contextmanager
 def running_devnet(
-    state_dir: Path, options: AnvilOptions | None = None, world: WorldConfig | None = None
+    state_dir: Path,
+    options: AnvilOptions | None = None,
+    world: WorldConfig | None = None,
+    chains: int = 1,
 ) -> Iterator[dict[str, Any]]:
     """Run a devnet for the duration of a block and always stop it afterwards."""
     devnet = Devnet(state_dir)
-    manifest = devnet.up(options or AnvilOptions(), world)
+    manifest = devnet.up(options or AnvilOptions(), world, chains)
     try:
         yield manifest
     finally:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from engine.cli import devnet, frost, journal, quote, risk, route, screen, signer, simex
+from engine.cli import devnet, frost, journal, quote, risk, route, screen, signer, simex, treasury
 
 app = typer.Typer(
     name="crossbook",
@@ -22,6 +22,7 @@ app.command(name="route")(route.route)
 app.add_typer(screen.app, name="screen")
 app.add_typer(signer.app, name="signer")
 app.add_typer(simex.app, name="simex")
+app.add_typer(treasury.app, name="treasury")
 
 __all__ = ["app", "main"]
 

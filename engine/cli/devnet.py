@@ -10,7 +10,7 @@ import typer
 from pydantic import ValidationError
 from rich.console import Group
 
-from chain.devnet import AnvilOptions, Devnet, connect
+from chain.devnet import AnvilOptions, Devnet, chain_manifests, connect
 from chain.pool_prices import read_pool_prices
 from chain.world import WorldConfig, load_world
 from engine.cli.output import ExitCode, console, fail, print_json, reported_errors, table
@@ -58,6 +58,9 @@ def up(
     reference_price: Annotated[
         Decimal | None, typer.Option(help="Start WETH/USDC at this price on every venue.")
     ] = None,
+    chains: Annotated[int, typer.Option(
+        min=1, help="How many chains: one anvil each, chain ids counting up from the first."
+    )] = 1,
     state_dir: StateDir = None,
     json_output: Json = False,
 ) -> None:
@@ -66,12 +69,13 @@ def up(
     world = _world(world_file, reference_price) if deploy else None
     options = AnvilOptions(port, chain_id, fork_url, fork_block_number)
     with reported_errors():
-        manifest = devnet_at(state_dir).up(options, world)
+        manifest = devnet_at(state_dir).up(options, world, chains)
     if json_output:
         print_json(manifest)
         return
-    console.print(f"devnet up on {manifest['rpc_url']} (chain {manifest['chain_id']}, "
-                  f"block {manifest['block']})")
+    for chain_manifest in chain_manifests(manifest):
+        console.print(f"devnet up on {chain_manifest['rpc_url']} (chain "
+                      f"{chain_manifest['chain_id']}, block {chain_manifest['block']})")
     _print_status(manifest)
 
 
@@ -98,7 +102,9 @@ def down(state_dir: StateDir = None, json_output: Json = False) -> None:
 
 
 def _print_status(manifest: dict[str, Any]) -> None:
-    console.print(status_tables(manifest))
+    # One set of tables per chain; a single-chain manifest is its own only chain.
+    for chain_manifest in chain_manifests(manifest):
+        console.print(status_tables(chain_manifest))
 
 
 def status_tables(manifest: dict[str, Any]) -> Group:
