@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from engine.cli import devnet, journal, quote, risk, screen, signer
+from engine.cli import devnet, journal, quote, risk, screen, signer, simex
 
 app = typer.Typer(
     name="crossbook",
@@ -19,6 +19,7 @@ app.add_typer(quote.app, name="quote")
 app.add_typer(risk.app, name="risk")
 app.add_typer(screen.app, name="screen")
 app.add_typer(signer.app, name="signer")
+app.add_typer(simex.app, name="simex")
 
 __all__ = ["app", "main"]
 

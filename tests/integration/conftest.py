@@ -29,3 +29,15 @@ def w3(devnet: dict[str, Any]) -> Iterator[Web3]:
     snapshot = client.provider.make_request("evm_snapshot", [])["result"]  # type: ignore[arg-type]
     yield client
     client.provider.make_request("evm_revert", [snapshot])  # type: ignore[arg-type]
+
+
+@pytest.fixture
+async def simex() -> Any:
+    """A simex exchange on an ephemeral loopback port, default config, makers off (tests
+    place the liquidity they need); stopped after the test."""
+    from connectors.simex import MakerConfig, SimexConfig, SimexServer
+
+    server = SimexServer(SimexConfig(makers=MakerConfig(enabled=False)))
+    await server.start()
+    yield server
+    await server.stop()
