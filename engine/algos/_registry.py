@@ -1,0 +1,31 @@
+"""Algorithms by name, with their parameter models: what the API, CLI and recovery build from."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from engine.algos._base import AlgoParams, ExecAlgo
+from engine.algos._iceberg import Iceberg, IcebergParams
+from engine.algos._immediate import Immediate, ImmediateParams
+from engine.algos._schedule import Twap, TwapParams, Vwap, VwapParams
+from engine.algos._sniper import Sniper, SniperParams
+from engine.errors import InvalidValue
+from engine.oms import OrderManager
+from engine.router import Router
+
+ALGOS: dict[str, tuple[type[ExecAlgo], type[AlgoParams]]] = {
+    "immediate": (Immediate, ImmediateParams),
+    "twap": (Twap, TwapParams),
+    "vwap": (Vwap, VwapParams),
+    "iceberg": (Iceberg, IcebergParams),
+    "sniper": (Sniper, SniperParams),
+}
+
+
+def algo_for(oms: OrderManager, router: Router, parent_id: str, name: str,
+             params: Mapping[str, object]) -> ExecAlgo:
+    """Build the algorithm `name` with validated `params` (a dict, e.g. from JSON)."""
+    if name not in ALGOS:
+        raise InvalidValue("algo", f"{name!r} is not one of {sorted(ALGOS)}")
+    algo_class, params_class = ALGOS[name]
+    return algo_class(oms, router, parent_id, params_class.model_validate(dict(params)))
