@@ -324,7 +324,11 @@ class OrderManager:
             self._unknown(coid, f"no answer to the cancel: {type(error).__name__} {error}")
             return self.order(coid)
         except TerminalVenueError as error:
-            if self.order(coid).status is OrderStatus.CANCEL_PENDING:
+            current = self.order(coid)
+            never_acknowledged = current.venue_order_id is None and current.filled_qty == 0
+            # "unknown order" for an order the venue never acknowledged: it may still be in
+            # flight. Stay cancel-pending; reconciliation closes it once it cannot arrive.
+            if current.status is OrderStatus.CANCEL_PENDING and not never_acknowledged:
                 self._record(OrderCancelRejected(event_id=self._event_id(coid, "cancel-rej"),
                                                  client_order_id=order.client_order_id,
                                                  ts_ns=self.clock.now_ns(),
@@ -488,15 +492,16 @@ class OrderManager:
         """The venue has no such order. Unsent or lost: resend under the same client id once
         the lost request can no longer arrive; a cancel that raced it: canceled."""
         coid = order.client_order_id
+        last = self._last_sent_ns.get(coid, order.updated_ts_ns)
+        settled = self.clock.now_ns() - last >= self.config.resend_after_ns
         if order.status is OrderStatus.CANCEL_PENDING and order.venue_order_id is None:
+            if not settled:
+                return False  # the order itself may still reach the venue
             self._record(OrderCanceled(event_id=f"{coid}/canceled",
                                        client_order_id=coid, ts_ns=self.clock.now_ns(),
                                        correlation_id=order.parent_id))
             return True
-        if order.status not in _OPEN_AT_VENUE:
-            return False
-        last = self._last_sent_ns.get(coid, order.updated_ts_ns)
-        if self.clock.now_ns() - last < self.config.resend_after_ns:
+        if order.status not in _OPEN_AT_VENUE or not settled:
             return False
         self.resends += 1
         await self.send(coid)
