@@ -93,12 +93,14 @@ class OmsConfig:
     not have is sent again, under the same client id, only once this much time has passed
     since it was last sent (the CEX connector itself waits out timestamp + recvWindow).
     `reconcile_every_ns`: how often the background reconciler looks at unresolved orders.
+    `start_timeout_ns`: how long `start` keeps reconciling before it gives up (not accepting).
     """
 
     request_timeout_ns: int = 10_000_000_000
     resend_after_ns: int = 7_000_000_000
     reconcile_every_ns: int = 1_000_000_000
     fill_catch_up_polls: int = 5
+    start_timeout_ns: int = 60_000_000_000
 
 
 class OrderManager:
@@ -122,18 +124,35 @@ class OrderManager:
         self._ids = itertools.count()
         self._reconciler: asyncio.Task[None] | None = None
         self._in_flight: set[str] = set()
+        self._attached = False
 
     # ---- lifecycle --------------------------------------------------------------------------
 
-    async def start(self, background: bool = True) -> None:
-        """Replay the journal, wire fills, reconcile every open order, then accept orders."""
+    def attach(self) -> None:
+        """Load the journal's projections and take every venue's fills. Call it before the
+        venues start streaming, so no fill delivered at connect time goes unseen."""
+        if self._attached:
+            return
         self.book = self.journal.projections()
         for venue in self.venues.values():
             venue.on_fill = self._on_fill
+        self._attached = True
+
+    async def start(self, background: bool = True) -> None:
+        """Replay the journal, reconcile every open order with its venue, then accept orders.
+
+        Raises NotAccepting if orders are still unresolved after `start_timeout_ns`.
+        """
+        self.attach()
         for venue in self.venues.values():
             with contextlib.suppress(RetryableVenueError, RetryableError):
                 await venue.poll_fills()  # fills booked at the venue while we were down
-        await self.reconcile_open()
+        deadline = self.clock.now_ns() + self.config.start_timeout_ns
+        while unresolved := await self.reconcile_open():
+            if self.clock.now_ns() >= deadline:
+                raise NotAccepting(f"{len(unresolved)} orders are still unresolved at their "
+                                   f"venues: {', '.join(unresolved[:5])}")
+            await self.clock.sleep(self.config.reconcile_every_ns)
         self.accepting = True
         if background:
             self._reconciler = asyncio.create_task(self._reconcile_forever())
