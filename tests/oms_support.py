@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from decimal import Decimal
+from typing import Any
 from pathlib import Path
 
 from engine.journal import Journal, JournalConfig
@@ -72,3 +73,19 @@ async def started_oms(journal: Journal, venues: Sequence[PaperVenue], gate: Stat
                                            resend_after_ns=5 * SECOND))
     await oms.start(background=False)
     return oms
+
+
+async def api_stack(folder: Path, venues: Sequence[PaperVenue] | None = None,
+                    clock: ManualClock | None = None) -> tuple[Any, str]:
+    """An ApiServer over an Engine over PaperVenues, started; and a valid API key."""
+    from engine.api import ApiKeys, ApiServer, Engine
+    from engine.router import Router
+
+    venues = list(venues or [paper(size="100")])
+    oms = await started_oms(journal_at(folder), venues, StaticGate(), clock or ManualClock())
+    engine = Engine(oms, Router(venues, refine_points=0))
+    keys = ApiKeys()
+    key = keys.issue("desk")
+    server = ApiServer(engine, keys)
+    await server.start()
+    return server, key

@@ -9,7 +9,7 @@
 from engine.algos._base import AlgoParams, AlgoProgress, AlgoState, ExecAlgo, ProgressListener
 from engine.algos._iceberg import Iceberg, IcebergParams
 from engine.algos._immediate import Immediate, ImmediateParams
-from engine.algos._registry import ALGOS, algo_for
+from engine.algos._registry import ALGOS, algo_for, validated
 from engine.algos._schedule import Twap, TwapParams, Vwap, VwapParams, estimate_profile
 from engine.algos._sniper import Sniper, SniperParams
 
@@ -32,4 +32,5 @@ __all__ = [
     "VwapParams",
     "algo_for",
     "estimate_profile",
+    "validated",
 ]

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import TypeVar
+
+from pydantic import BaseModel, ValidationError
 
 from engine.algos._base import AlgoParams, ExecAlgo
 from engine.algos._iceberg import Iceberg, IcebergParams
@@ -12,6 +15,8 @@ from engine.algos._sniper import Sniper, SniperParams
 from engine.errors import InvalidValue
 from engine.oms import OrderManager
 from engine.router import Router
+
+M = TypeVar("M", bound=BaseModel)
 
 ALGOS: dict[str, tuple[type[ExecAlgo], type[AlgoParams]]] = {
     "immediate": (Immediate, ImmediateParams),
@@ -28,4 +33,14 @@ def algo_for(oms: OrderManager, router: Router, parent_id: str, name: str,
     if name not in ALGOS:
         raise InvalidValue("algo", f"{name!r} is not one of {sorted(ALGOS)}")
     algo_class, params_class = ALGOS[name]
-    return algo_class(oms, router, parent_id, params_class.model_validate(dict(params)))
+    return algo_class(oms, router, parent_id, validated(params_class, params))
+
+
+def validated(model: type[M], params: Mapping[str, object]) -> M:
+    """`params` as `model`, or InvalidValue naming the first field that broke a rule."""
+    try:
+        return model.model_validate(dict(params))
+    except ValidationError as error:
+        first = error.errors()[0]
+        field = ".".join(str(part) for part in first["loc"]) or "params"
+        raise InvalidValue(field, first["msg"]) from None

@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from engine.algos import ALGOS, AlgoProgress, ExecAlgo, algo_for
+from engine.algos import ALGOS, AlgoProgress, ExecAlgo, algo_for, validated
 from engine.errors import InvalidValue
 from engine.legs import LegGroup, LegGroupParams, LegGroupReport
 from engine.model import Order, OrderEvent
@@ -151,8 +151,7 @@ class Engine:
         """Start a leg group (validated params) as a task; returns its handle."""
         if group_id in self.handles and not self.handles[group_id].task.done():
             return self.handles[group_id]
-        group = LegGroup(self.oms, self.router, group_id,
-                         LegGroupParams.model_validate(dict(params)))
+        group = LegGroup(self.oms, self.router, group_id, validated(LegGroupParams, params))
         task = asyncio.create_task(group.run())
         handle = AlgoHandle(group_id, task, group=group)
         task.add_done_callback(lambda _: handle._push(None))
