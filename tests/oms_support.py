@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from decimal import Decimal
-from typing import Any
 from pathlib import Path
+from typing import Any
 
 from engine.journal import Journal, JournalConfig
 from engine.model import DenialReason
