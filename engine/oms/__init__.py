@@ -9,7 +9,15 @@ every leg through one gate.
 
 from engine.oms._clock import Clock, ManualClock, WallClock
 from engine.oms._errors import NotAccepting, UnknownOrder, UnknownVenue
-from engine.oms._gate import ACCEPTED, Gate, GateDecision, GateLeg, GateReason, RiskGate
+from engine.oms._gate import (
+    ACCEPTED,
+    Gate,
+    GateDecision,
+    GateLeg,
+    GateReason,
+    RiskGate,
+    SpotCashMargin,
+)
 from engine.oms._manager import PARENT_AUDIT_KIND, EventListener, OmsConfig, OrderManager
 from engine.oms._paper import Fault, PaperRejected, PaperVenue, PaperVenueError
 from engine.oms._spec import ChildSpec, instrument_of
@@ -36,6 +44,7 @@ __all__ = [
     "PaperVenue",
     "PaperVenueError",
     "RiskGate",
+    "SpotCashMargin",
     "UnknownOrder",
     "UnknownVenue",
     "WallClock",

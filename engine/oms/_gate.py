@@ -13,7 +13,15 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Protocol, runtime_checkable
 
-from engine.model import DenialReason, InstrumentKind, Order
+from engine.model import (
+    DenialReason,
+    InstrumentKind,
+    Order,
+    OrderAccepted,
+    OrderEvent,
+    OrderFilled,
+    OrderStatus,
+)
 from risk import compliance, pretrade
 
 _PRETRADE_REASONS: dict[pretrade.ReasonCode, DenialReason] = {
@@ -174,3 +182,58 @@ class RiskGate:
             side=pretrade.Side(order.side.value), quantity=order.qty,
             limit_price=order.limit_price, notional=leg.notional,
             client_order_id=order.client_order_id, group_id=group)
+
+    def on_event(self, event: OrderEvent, order: Order) -> None:
+        """Keep the pre-trade gate's view of our book current (subscribe to the OMS):
+        positions move with fills; resting limit orders are known for self-trade checks."""
+        state = self.pretrade.state
+        if isinstance(event, OrderFilled):
+            signed = event.fill.qty * order.side.sign
+            current = state.position(self.account, order.instrument.id)
+            state.set_position(self.account, order.instrument.id, order.instrument.base,
+                               current + signed)
+        resting = order.limit_price is not None and order.status in (
+            OrderStatus.ACCEPTED, OrderStatus.PARTIALLY_FILLED)
+        known = order.client_order_id in {r.client_order_id for r in state.resting_orders()}
+        if known and (not resting or isinstance(event, OrderFilled)):
+            state.remove_resting(order.client_order_id)
+            known = False
+        if resting and not known and isinstance(event, OrderAccepted | OrderFilled):
+            assert order.limit_price is not None
+            state.add_resting(pretrade.RestingOrder(
+                order.client_order_id, self.account, self.strategy, order.venue,
+                order.instrument.id, pretrade.Side(order.side.value), order.limit_price,
+                order.leaves_qty))
+
+
+class SpotCashMargin:
+    """The margin view for a cash spot desk: spot legs are paid in full, so they use no
+    margin and cannot be liquidated; delta is the position. Any other instrument kind is
+    refused (the gate then denies with margin_unavailable): this view cannot price it.
+    Stands in until the margin engine (risk.margin) is wired as the gate's MarginView."""
+
+    def __init__(self, state: pretrade.DeskState) -> None:
+        self.state = state
+
+    def greeks(self, account: str, underlying: str) -> pretrade.Greeks:
+        net, _ = self.state.net_gross(account, underlying)
+        return pretrade.Greeks(delta=float(net))
+
+    def leg_greeks(self, legs: Sequence[pretrade.LegIntent]) -> Mapping[str, pretrade.Greeks]:
+        changes: dict[str, pretrade.Greeks] = {}
+        for leg in legs:
+            self._spot_only(leg)
+            change = pretrade.Greeks(delta=float(leg.signed_quantity))
+            changes[leg.underlying] = changes.get(leg.underlying, pretrade.NO_GREEKS) + change
+        return changes
+
+    def margin_after(self, account: str,
+                     legs: Sequence[pretrade.LegIntent]) -> pretrade.MarginImpact:
+        for leg in legs:
+            self._spot_only(leg)
+        return pretrade.MarginImpact(0.0, float("inf"))
+
+    @staticmethod
+    def _spot_only(leg: pretrade.LegIntent) -> None:
+        if leg.kind not in (pretrade.InstrumentKind.SPOT, pretrade.InstrumentKind.SWAP):
+            raise ValueError(f"{leg.kind.value} is not a cash spot instrument")

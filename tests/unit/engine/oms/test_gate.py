@@ -101,3 +101,31 @@ def test_check_when_one_leg_of_a_group_fails_then_the_group_is_denied(gate: Risk
     decision = gate.check(legs)
     assert not decision.accepted
     assert decision.first.code is DenialReason.VENUE_FILTER
+
+
+async def test_gate_tracking_fills_when_position_limit_reached_then_next_order_denied(
+        tmp_path: Path) -> None:
+    from oms_support import journal_at, paper
+
+    from engine.model import OrderStatus
+    from engine.oms import ChildSpec, ManualClock, OrderManager, SpotCashMargin
+
+    checks = pretrade.PreTradeGate(FlatMargin(), NoCancels())
+    checks.margin_view = SpotCashMargin(checks.state)
+    checks.state.add_account("desk")
+    checks.state.set_filter("paper", "WETH/USDC", pretrade.VenueFilter(
+        D("0.01"), D("0.0001"), D("0.0001"), D(5)))
+    checks.limits.set(pretrade.Scope(account="desk"), max_net_position=D("1.2"))
+    store = compliance.ListStore(f"sqlite:///{tmp_path / 'lists.sqlite'}")
+    gate = RiskGate(checks, compliance.Screener(store), {"paper": ()}, "desk", "t")
+    oms = OrderManager(journal_at(tmp_path), {"paper": paper(size="100")}, gate,
+                       ManualClock())
+    oms.subscribe(gate.on_event)
+    await oms.start(background=False)
+    spec = ChildSpec("paper", "WETH/USDC", Side.BUY, D(1), expected_price=D(3001))
+    (first,) = await oms.submit([spec], parent_id="p-1")
+    assert first.status is OrderStatus.FILLED
+    assert checks.state.position("desk", "WETH/USDC") == D(1)
+    (second,) = await oms.submit([spec], parent_id="p-2")
+    assert second.status is OrderStatus.DENIED
+    assert second.reason is not None and second.reason.startswith("max_position")
