@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from engine.cli import devnet, journal, quote, risk, screen, signer, simex
+from engine.cli import algo, devnet, journal, order, quote, risk, screen, signer, simex
 
 app = typer.Typer(
     name="crossbook",
@@ -13,8 +13,10 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     add_completion=False,
 )
+app.add_typer(algo.app, name="algo")
 app.add_typer(devnet.app, name="devnet")
 app.add_typer(journal.app, name="journal")
+app.add_typer(order.app, name="order")
 app.add_typer(quote.app, name="quote")
 app.add_typer(risk.app, name="risk")
 app.add_typer(screen.app, name="screen")
