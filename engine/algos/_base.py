@@ -170,8 +170,8 @@ class ExecAlgo(ABC):
             self.oms.record_parent(self.parent_id, "running", {
                 "algo": self.name, "params": self.params.model_dump(mode="json"),
                 "start_ns": self.clock.now_ns()})
-        elif known.get("state") == "canceled":
-            self.state = AlgoState.CANCELED
+        elif known.get("state") in ("canceled", "done"):
+            self.state = AlgoState(str(known["state"]))  # finished before: never worked twice
             return self.progress()
         if self.state is AlgoState.PENDING:
             self.state = AlgoState.RUNNING

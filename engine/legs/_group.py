@@ -178,6 +178,12 @@ class LegGroup:
                 "algo": "leg_group", "params": self.params.model_dump(mode="json"),
                 "start_ns": self.clock.now_ns()})
             start = self.clock.now_ns()
+        elif known.get("state") in (GroupState.COMPLETED.value, GroupState.UNWOUND.value):
+            self.state = GroupState(str(known["state"]))  # finished before: never worked twice
+            self.failure = str(known.get("failure")) if known.get("failure") else None
+            if self.state is GroupState.UNWOUND:
+                self._kept = Decimal(str(known.get("kept_units", "0")))
+            return self.report()
         else:
             start = int(str(known.get("start_ns", self.clock.now_ns())))
         for tranche in range(1, self.params.tranches + 1):

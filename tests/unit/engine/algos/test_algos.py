@@ -212,3 +212,13 @@ def test_params_when_invalid_then_refused_naming_the_field() -> None:
         TwapParams(symbol="WETH/USDC", side=Side.BUY, qty=D(1), duration_ns=1, slices=0)
     with pytest.raises(InvalidValue, match="algo"):
         algo_for(None, None, "p", "martingale", {})  # type: ignore[arg-type]
+
+
+async def test_algo_when_run_again_after_done_then_nothing_is_sent(tmp_path: Path) -> None:
+    venue = paper(size="100")
+    oms, router, _, _ = await _setup(tmp_path, [venue])
+    params = ImmediateParams(symbol="WETH/USDC", side=Side.BUY, qty=D(1))
+    assert (await Immediate(oms, router, "imm-9", params).run()).filled == D(1)
+    calls = venue.place_calls
+    again = await Immediate(oms, router, "imm-9", params).run()
+    assert again.state is AlgoState.DONE and venue.place_calls == calls

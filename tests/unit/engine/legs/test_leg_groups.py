@@ -145,3 +145,14 @@ def test_params_when_legs_repeat_or_aon_has_tranches_then_refused() -> None:
         LegGroupParams(legs=(leg, leg), qty=D(1))
     with pytest.raises(InvalidValue, match="tranches"):
         LegGroupParams(legs=(leg,), qty=D(1), tranches=2)
+
+
+async def test_group_when_run_again_after_it_ended_then_nothing_is_sent(
+        tmp_path: Path) -> None:
+    oms, router, _, venues = await _setup(tmp_path)
+    venues[1].faults.append(Fault.REJECT)
+    first = await LegGroup(oms, router, "arb-7", arb()).run()
+    calls = [v.place_calls for v in venues]
+    again = await LegGroup(oms, router, "arb-7", arb()).run()
+    assert [v.place_calls for v in venues] == calls
+    assert (again.state, again.residual, again.kept_units) == (first.state, {}, D(0))
