@@ -163,6 +163,26 @@ class Engine:
         if handle.algo is not None and order.parent_id == handle.parent_id:
             handle._push(handle.algo.progress())
 
+    def execution_report(self, parent_id: str) -> dict[str, dict[str, object]]:
+        """Per venue: base filled, quote notional, average price, fills, fees by asset (from
+        the journal's fills of the parent's children). Gas is the on-chain venue's fee."""
+        children = {o.client_order_id for o in self.oms.orders(parent_id)}
+        report: dict[str, dict[str, object]] = {}
+        for fill in self.oms.book.fills.values():
+            if fill.client_order_id not in children:
+                continue
+            venue = report.setdefault(fill.venue, {"qty": Decimal(0), "notional": Decimal(0),
+                                                   "fills": 0, "fees": {}})
+            venue["qty"] = Decimal(str(venue["qty"])) + fill.qty
+            venue["notional"] = Decimal(str(venue["notional"])) + fill.qty * fill.price
+            venue["fills"] = int(str(venue["fills"])) + 1
+            fees = venue["fees"]
+            assert isinstance(fees, dict)
+            fees[fill.fee_asset] = fees.get(fill.fee_asset, Decimal(0)) + fill.fee
+        for venue in report.values():
+            venue["avg_price"] = Decimal(str(venue["notional"])) / Decimal(str(venue["qty"]))
+        return report
+
     def fills_by_venue(self, parent_id: str) -> dict[str, tuple[Decimal, Decimal]]:
         """(base filled, quote notional) per venue over a parent's children."""
         found: dict[str, tuple[Decimal, Decimal]] = {}

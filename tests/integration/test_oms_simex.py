@@ -22,7 +22,7 @@ from connectors.simex import (
 from engine.api import Engine, build_engine, risk_gate, use_gate
 from engine.journal import Journal, JournalConfig
 from engine.model import OrderStatus, Side
-from engine.oms import ChildSpec, OmsConfig
+from engine.oms import ChildSpec, ExecutionVenue, OmsConfig
 
 pytestmark = pytest.mark.integration
 D = Decimal
@@ -69,6 +69,7 @@ def _truth(server: SimexServer, asset: str, start: Decimal) -> Decimal:
 async def test_oms_when_ioc_on_simex_then_fills_booked_and_balances_match_the_venue(
         two_exchanges: tuple[Engine, dict[str, SimexServer]]) -> None:
     engine, servers = two_exchanges
+    assert all(isinstance(v, ExecutionVenue) for v in engine.oms.venues.values())
     (order,) = await engine.oms.submit([ChildSpec("simex-a", "WETH/USDC", Side.BUY, D("0.7"),
                                                   expected_price=D(3002))], "p-1")
     await _until(lambda: engine.oms.order(order.client_order_id).status is OrderStatus.FILLED)
@@ -104,6 +105,9 @@ async def test_twap_over_two_exchanges_when_followed_then_progress_and_fills_per
     assert seen and seen == sorted(seen)  # progress only grows
     by_venue = engine.fills_by_venue("twap-sim")
     assert set(by_venue) == {"simex-a", "simex-b"}  # 40 WETH needs both books
+    report = engine.execution_report("twap-sim")
     for name, server in servers.items():
         trades = server.engine.account_trades[DEFAULT_API_KEY]
         assert sum((t.qty for t in trades if t.is_buyer), D(0)) == by_venue[name][0]
+        assert report[name]["qty"] == by_venue[name][0]
+        assert report[name]["fees"] == {"WETH": sum((t.commission for t in trades), D(0))}
