@@ -461,7 +461,10 @@ class OrderManager:
             return False
         order = self.book.apply(event).order
         for listener in list(self._listeners):
-            listener(event, order)
+            try:
+                listener(event, order)
+            except Exception:  # a subscriber's bug must not stop the OMS: the event is durable
+                log.exception("event listener failed on %s", event.event_id)
         if order.status.is_terminal:
             for waiter in self._waiters.pop(order.client_order_id, []):
                 if not waiter.done():
