@@ -4,7 +4,20 @@ from __future__ import annotations
 
 import typer
 
-from engine.cli import devnet, frost, journal, quote, risk, route, screen, signer, simex, treasury
+from engine.cli import (
+    algo,
+    devnet,
+    frost,
+    journal,
+    order,
+    quote,
+    risk,
+    route,
+    screen,
+    signer,
+    simex,
+    treasury,
+)
 
 app = typer.Typer(
     name="crossbook",
@@ -13,9 +26,11 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     add_completion=False,
 )
+app.add_typer(algo.app, name="algo")
 app.add_typer(devnet.app, name="devnet")
 app.add_typer(frost.app, name="frost")
 app.add_typer(journal.app, name="journal")
+app.add_typer(order.app, name="order")
 app.add_typer(quote.app, name="quote")
 app.add_typer(risk.app, name="risk")
 app.command(name="route")(route.route)

@@ -34,6 +34,10 @@ class DenialReason(StrEnum):
     UNKNOWN_INSTRUMENT = "unknown_instrument"
     UNKNOWN_VENUE = "unknown_venue"
     TRADING_HALTED = "trading_halted"  # kill switch or reconciliation in progress
+    RESTRICTED = "restricted"  # the venue or instrument is on the desk's restricted list
+    RATE_LIMITED = "rate_limited"  # our own message or notional throttle
+    DUPLICATE_ORDER = "duplicate_order"  # the same client id, or the same economic order
+    SELF_TRADE = "self_trade"  # would cross one of our own resting orders
 
 
 class OrderEvent(DomainModel):

@@ -1,0 +1,91 @@
+"""Shared builders for OMS, algorithm and leg-group tests.
+
+`PaperVenue` (engine.oms) is the in-memory reference ExecutionVenue: it stands in for simex
+where a unit test needs scripted faults and no network; the integration tests run the same
+paths against simex through the real CexVenue. `StaticGate` stands in for the risk and
+compliance gate (tested on its own in test_gate.py): it accepts, or denies with one code.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from engine.journal import Journal, JournalConfig
+from engine.model import DenialReason
+from engine.oms import (
+    ACCEPTED,
+    GateDecision,
+    GateLeg,
+    GateReason,
+    ManualClock,
+    OmsConfig,
+    OrderManager,
+    PaperVenue,
+)
+
+D = Decimal
+SECOND = 1_000_000_000
+
+
+def book(mid: str = "3000", levels: int = 10, size: str = "1", step: str = "1"
+         ) -> tuple[list[tuple[Decimal, Decimal]], list[tuple[Decimal, Decimal]]]:
+    m, s, st = D(mid), D(size), D(step)
+    asks = [(m + st * (i + 1), s) for i in range(levels)]
+    bids = [(m - st * (i + 1), s) for i in range(levels)]
+    return asks, bids
+
+
+def paper(name: str = "paper", mid: str = "3000", levels: int = 10, size: str = "1",
+          symbols: Sequence[str] = ("WETH/USDC",)) -> PaperVenue:
+    return PaperVenue(name, {symbol: book(mid, levels, size) for symbol in symbols})
+
+
+class StaticGate:
+    """Accepts every group, or denies every group with `deny` (and counts what it saw)."""
+
+    def __init__(self, deny: DenialReason | None = None) -> None:
+        self.deny = deny
+        self.checked: list[list[GateLeg]] = []
+        self.deny_venues: set[str] = set()
+
+    def check(self, legs: Sequence[GateLeg]) -> GateDecision:
+        self.checked.append(list(legs))
+        blocked = [leg for leg in legs if leg.order.venue in self.deny_venues]
+        if self.deny is not None or blocked:
+            code = self.deny or DenialReason.RESTRICTED
+            return GateDecision(False, tuple(
+                GateReason(code, f"test gate denies {leg.order.venue}",
+                           leg.order.client_order_id) for leg in (blocked or legs)))
+        return ACCEPTED
+
+
+def journal_at(folder: Path) -> Journal:
+    return Journal(JournalConfig(url=f"sqlite:///{folder / 'journal.sqlite'}"))
+
+
+async def started_oms(journal: Journal, venues: Sequence[PaperVenue], gate: StaticGate,
+                      clock: ManualClock, config: OmsConfig | None = None) -> OrderManager:
+    oms = OrderManager(journal, {v.name: v for v in venues}, gate, clock,
+                       config or OmsConfig(request_timeout_ns=2 * SECOND,
+                                           resend_after_ns=5 * SECOND))
+    await oms.start(background=False)
+    return oms
+
+
+async def api_stack(folder: Path, venues: Sequence[PaperVenue] | None = None,
+                    clock: ManualClock | None = None) -> tuple[Any, str]:
+    """An ApiServer over an Engine over PaperVenues, started; and a valid API key."""
+    from engine.api import ApiKeys, ApiServer, Engine
+    from engine.router import Router
+
+    venues = list(venues or [paper(size="100")])
+    oms = await started_oms(journal_at(folder), venues, StaticGate(), clock or ManualClock())
+    engine = Engine(oms, Router(venues, refine_points=0))
+    keys = ApiKeys()
+    key = keys.issue("desk")
+    server = ApiServer(engine, keys)
+    await server.start()
+    return server, key
