@@ -4,9 +4,10 @@ Everything runs on loopback: anvil from node_modules with the real Uniswap and S
 and simex, our Binance-API exchange, whose market makers follow the devnet pool price and
 which the real ccxt client trades against. The report shows each venue's price and depth, what
 each pool would pay for the same sale (the chain's own answer beside Crossbook's local quote),
-then a 50 WETH buy: the router's plan across simex and the pools, its CEX leg sent through
-ccxt and its pool legs in one Safe transaction (guarded, signed 2-of-3, through our executor),
-and the fills per venue against the plan and the arrival price.
+then a TWAP buy of 50 WETH run by the OMS: each slice routed across simex and the pools, every
+child gated by pre-trade risk and address screening and journaled before it is sent, CEX
+children through ccxt, pool children as swaps in a guarded 2-of-3 Safe; then the fills per
+venue against the arrival price.
 """
 
 from __future__ import annotations
@@ -21,12 +22,11 @@ from typing import Any
 from chain.devnet import connect, running_devnet
 from chain.signers import LocalKeySigner
 from chain.uniswap import get_amount_out
-from chain.wallet import HopKind, Route, fills_from_receipt, single_hop_legs, swap_calls
 from chain.wallet.provision import executor_policy, fund, provision_guarded_safe
 from chain.world import load_world
+from connectors.amm.execution import SafeSwapVenue
 from connectors.amm.venue import amm_venues_from_manifest
 from connectors.cex import CexVenue, CexVenueConfig
-from connectors.orders import OrderKind, OrderRequest
 from connectors.simex import (
     DEFAULT_API_KEY,
     DEFAULT_API_SECRET,
@@ -34,10 +34,13 @@ from connectors.simex import (
     SimexConfig,
     SimexServer,
 )
-from connectors.venue import Side, Venue
+from connectors.venue import Side
+from engine.api import build_engine, risk_gate, use_gate
 from engine.cli.devnet import status_tables
 from engine.cli.output import console, table
-from engine.router import RoutePlan, Router, RouteRequest
+from engine.journal import Journal, JournalConfig
+from engine.router import RouteRequest
+from risk.compliance import AddressRole, ListEffect, ListStore
 
 SELL_WETH = Decimal(100)
 
@@ -73,14 +76,20 @@ def _quotes(manifest: dict[str, Any]) -> list[list[Any]]:
 
 
 BUY_WETH = Decimal(50)
+TWAP_SLICES = 5
+TWAP_SECONDS = 6
 USDC_UNITS = 10**6
 
 
-async def _route_and_send(manifest: dict[str, Any]) -> None:
+async def _twap(manifest: dict[str, Any], workdir: Path) -> None:
+    """A TWAP buy through the OMS: each slice routed across simex and the pools, every child
+    gated (pre-trade + compliance), journaled before it leaves, and sent to its venue."""
     w3 = connect(manifest["rpc_url"])
     amm = amm_venues_from_manifest(w3, manifest)
     simex = SimexServer(SimexConfig(), price_source=PoolPriceFollower(w3, manifest))
     await simex.start()
+    cex = CexVenue(CexVenueConfig("simex", DEFAULT_API_KEY, DEFAULT_API_SECRET,
+                                  urls=simex.ccxt_urls(), symbols=("WETH/USDC",)))
     try:
         signers = [LocalKeySigner.generate(f"owner-{i}") for i in range(3)]
         relayer = w3.eth.accounts[1]
@@ -92,84 +101,66 @@ async def _route_and_send(manifest: dict[str, Any]) -> None:
              w3.eth.accounts[0])
         console.print(f"\nSafe {wallet.address}: 2-of-3 owners, CrossbookGuard enabled "
                       f"(only the swap executor, USDC capped), 1,000,000 USDC")
-        config = CexVenueConfig("simex", DEFAULT_API_KEY, DEFAULT_API_SECRET,
-                                urls=simex.ccxt_urls())
-        async with CexVenue(config) as cex:
-            await asyncio.sleep(1.0)  # let the makers quote around the pool price
-            venues: list[Venue] = [*amm.venues, cex]
-            held = Decimal((await cex.balances())["USDC"].free)
-            inventory = {cex.name: held, **{v.name: Decimal(1_000_000) for v in amm.venues}}
-            plan = await Router(venues).plan(RouteRequest("WETH/USDC", Side.BUY, BUY_WETH),
-                                             inventory)
-            _print_plan(plan)
-            fills = await _send(w3, manifest, wallet, signers, relayer, amm, cex, plan)
-        _print_fills(plan, fills)
+        executor = manifest["execution"]["swap_executor"]
+        pools = [SafeSwapVenue(pool, amm, wallet, signers[:2], relayer, executor)
+                 for pool in amm.for_symbol("WETH/USDC")]
+        venues = [cex, *pools]
+        journal = Journal(JournalConfig(url=f"sqlite:///{workdir / 'journal.sqlite'}"))
+        engine = build_engine(journal, venues, venues)
+        await cex.start()
+        await asyncio.sleep(1.0)  # let the makers quote around the pool price
+        lists = f"sqlite:///{workdir / 'lists.sqlite'}"
+        # A sanctions list must be loaded or screening denies everything (fail closed); the
+        # demo's has one fictitious entry (a desk loads OFAC's with `crossbook screen sync`).
+        ListStore(lists).load_addresses("demo-sanctions", ListEffect.SANCTIONS,
+                                        ["0x000000000000000000000000000000000000dEaD"])
+        touched = {pool.name: [(pool.pool.spec.address, AddressRole.POOL),
+                               (pool.pool.spec.base.address, AddressRole.TOKEN),
+                               (pool.pool.spec.quote.address, AddressRole.TOKEN),
+                               (executor, AddressRole.EXECUTOR),
+                               (wallet.address, AddressRole.RECIPIENT)] for pool in pools}
+        use_gate(engine, risk_gate(venues, "desk", "demo", lists, touched))
+        await engine.start()
+        arrival = (await engine.router.plan(RouteRequest("WETH/USDC", Side.BUY,
+                                                         Decimal("0.01")))).reference_price
+        console.print(f"TWAP: buy {BUY_WETH} WETH in {TWAP_SLICES} slices over {TWAP_SECONDS} s, "
+                      f"each slice routed across simex and the pools; arrival price "
+                      f"{arrival.quantize(Decimal('0.01'))}")
+        handle = engine.run_algo("twap", "demo-twap", {
+            "symbol": "WETH/USDC", "side": "buy", "qty": str(BUY_WETH),
+            "duration_ns": TWAP_SECONDS * 10**9, "slices": TWAP_SLICES, "randomize": "0.2"})
+        last = Decimal(-1)
+        async for progress in handle.updates():
+            if progress.filled != last:
+                last = progress.filled
+                console.print(f"  filled {_plain(progress.filled)} / {BUY_WETH} WETH")
+        final = await handle.result()
+        _print_report(engine.execution_report("demo-twap"), arrival, str(final.state.value))
+        await engine.close()
     finally:
+        await cex.close()
         await simex.stop()
 
 
-async def _send(w3: Any, manifest: dict[str, Any], wallet: Any, signers: list[Any],
-                relayer: str, amm: Any, cex: Any, plan: RoutePlan) -> dict[str, tuple[Decimal,
-                                                                                   Decimal]]:
-    """Every leg of the plan; (base received, quote paid) per venue."""
-    done: dict[str, tuple[Decimal, Decimal]] = {}
-    by_name = {v.name: v for v in amm.venues}
-    for leg in plan.legs:
-        if leg.venue == cex.name:
-            report = await cex.place(OrderRequest("demo-cex-1", "WETH/USDC", Side.BUY,
-                                                  OrderKind.MARKET, leg.base_qty))
-            fee = cex.markets()[0].taker_fee
-            done[leg.venue] = (report.filled_qty, report.filled_quote * (1 + fee))
-    pool_legs = [leg for leg in plan.legs if leg.venue in by_name]
-    if pool_legs:
-        weth, usdc = (manifest["tokens"][s]["address"] for s in ("WETH", "USDC"))
-        route = Route(usdc, weth, single_hop_legs([
-            (HopKind.UNISWAP_V3 if by_name[leg.venue].spec.kind.value == "uniswap_v3"
-             else HopKind.UNISWAP_V2, by_name[leg.venue].spec.address,
-             int(leg.base_qty.scaleb(18))) for leg in pool_legs], exact_input=False),
-            min_amount_out=int(sum(leg.base_qty for leg in pool_legs).scaleb(18)),
-            max_amount_in=int(sum(leg.quote_qty for leg in pool_legs).scaleb(6)),
-            deadline=2**32 - 1)
-        calls = swap_calls(w3, manifest["execution"]["swap_executor"], route)
-        tx = wallet.build(calls)
-        receipt = wallet.execute(tx, await wallet.collect(wallet.request(tx, calls),
-                                                          signers[:2]), relayer)
-        pools = {v.spec.address: v.name for v in amm.venues}
-        for fill in fills_from_receipt(w3, manifest["execution"]["swap_executor"], receipt):
-            done[pools[fill.pool]] = (Decimal(fill.amount_out).scaleb(-18),
-                                      Decimal(fill.amount_in).scaleb(-6))
-    return done
-
-
-def _print_plan(plan: RoutePlan) -> None:
-    rows = [[leg.venue, _plain(leg.base_qty), leg.quote_qty.quantize(Decimal("0.01")),
-             leg.quote.avg_price.quantize(Decimal("0.01")),
-             leg.quote.fixed_cost.quantize(Decimal("0.0001"))] for leg in plan.legs]
-    console.print(table(f"The router's plan: buy {BUY_WETH} WETH across simex and the pools",
-                        ["venue", "WETH", "USDC", "avg price", "gas (USDC)"], rows))
-    for line in plan.explanation:
-        console.print(f"  - {line}")
-
-
-def _print_fills(plan: RoutePlan, fills: dict[str, tuple[Decimal, Decimal]]) -> None:
+def _print_report(report: dict[str, dict[str, object]], arrival: Decimal, state: str) -> None:
     rows = []
-    for leg in plan.legs:
-        base, quote = fills[leg.venue]
-        rows.append([leg.venue, _plain(base), quote.quantize(Decimal("0.000001")),
-                     (quote / base).quantize(Decimal("0.01")),
-                     (quote - leg.quote_qty).quantize(Decimal("0.000001"))])
-    base = sum((b for b, _ in fills.values()), Decimal(0))
-    quote = sum((q for _, q in fills.values()), Decimal(0))
-    console.print(table("Fills (CEX leg through ccxt, pool legs in one Safe transaction)",
-                        ["venue", "WETH", "USDC paid", "avg price", "vs plan"], rows))
-    avg = quote / base
-    over_bps = (avg - plan.reference_price) / plan.reference_price * 10_000
-    cent, tenth = Decimal("0.01"), Decimal("0.1")
-    console.print(f"bought {_plain(base)} WETH for {quote.quantize(cent)} USDC: avg "
-                  f"{avg.quantize(cent)}, {over_bps.quantize(tenth)} bps over the best price "
-                  f"at arrival ({plan.reference_price.quantize(cent)}); fees "
-                  f"{plan.fees.quantize(cent)} USDC, gas {plan.gas.quantize(Decimal('0.0001'))} "
-                  f"USDC")
+    base_total = quote_total = Decimal(0)
+    for venue, row in sorted(report.items()):
+        qty, notional = Decimal(str(row["qty"])), Decimal(str(row["notional"]))
+        base_total, quote_total = base_total + qty, quote_total + notional
+        fees = ", ".join(f"{Decimal(str(v)).quantize(Decimal('0.000001'))} {k}"
+                         for k, v in dict(row["fees"]).items())  # type: ignore[call-overload]
+        rows.append([venue, _plain(qty), notional.quantize(Decimal("0.01")),
+                     (notional / qty).quantize(Decimal("0.01")), row["fills"], fees or "-"])
+    console.print(table(f"TWAP fills per venue ({state})",
+                        ["venue", "WETH", "USDC", "avg price", "fills", "fees"], rows))
+    if base_total:
+        avg = quote_total / base_total
+        over = (avg - arrival) / arrival * 10_000
+        spent = quote_total.quantize(Decimal("0.01"))
+        console.print(f"bought {_plain(base_total)} WETH for {spent} "
+                      f"USDC: avg {avg.quantize(Decimal('0.01'))}, "
+                      f"{over.quantize(Decimal('0.1'))} bps vs the arrival price")
 
 
 def _plain(value: Decimal) -> str:
@@ -190,7 +181,7 @@ def main() -> None:
                  "avg price", "ticks crossed", "gas (USDC)"],
                 _quotes(manifest),
             ))
-            asyncio.run(_route_and_send(manifest))
+            asyncio.run(_twap(manifest, Path(state_dir)))
         console.print("devnet and simex stopped; nothing left running.")
 
 
