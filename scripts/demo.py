@@ -119,7 +119,7 @@ async def _twap(manifest: dict[str, Any], workdir: Path) -> None:
                                (pool.pool.spec.quote.address, AddressRole.TOKEN),
                                (executor, AddressRole.EXECUTOR),
                                (wallet.address, AddressRole.RECIPIENT)] for pool in pools}
-        use_gate(engine, risk_gate(venues, "desk", "demo", lists, touched))
+        use_gate(engine, risk_gate(venues, "desk", "demo", lists, touched, audit=journal))
         await engine.start()
         arrival = (await engine.router.plan(RouteRequest("WETH/USDC", Side.BUY,
                                                          Decimal("0.01")))).reference_price

@@ -33,7 +33,7 @@ class _NoKillCancels:
 
 def risk_gate(venues: Sequence[Venue], account: str, strategy: str, list_store_url: str,
               addresses: Mapping[str, Sequence[tuple[str, compliance.AddressRole]]]
-              | None = None) -> RiskGate:
+              | None = None, audit: compliance.AuditSink | None = None) -> RiskGate:
     """The pre-trade gate (every venue market listed with its filters, one account, cash spot
     margin) and the compliance screener over the list store, combined. CEX venues touch no
     address and are not screened unless `addresses` says otherwise."""
@@ -47,7 +47,8 @@ def risk_gate(venues: Sequence[Venue], account: str, strategy: str, list_store_u
     book: dict[str, tuple[tuple[str, compliance.AddressRole], ...]] = {
         venue.name: () for venue in venues}
     book.update({k: tuple(v) for k, v in (addresses or {}).items()})
-    screener = compliance.Screener(compliance.ListStore(list_store_url))
+    # `audit` (the engine's journal) records every screening decision with its list version
+    screener = compliance.Screener(compliance.ListStore(list_store_url), audit=audit)
     return RiskGate(checks, screener, book, account=account, strategy=strategy)
 
 

@@ -197,7 +197,7 @@ async def _serve(simex: dict[str, int], port: int, keys: ApiKeys, account: str,
         engine = build_engine(journal, venues, venues)
         for venue in venues:
             await venue.start()
-        use_gate(engine, risk_gate(venues, account, "api", list_store))
+        use_gate(engine, risk_gate(venues, account, "api", list_store, audit=journal))
         resumed = await engine.start()
         server = ApiServer(engine, keys, port=port)
         await server.start()
