@@ -1,23 +1,32 @@
-"""The `crossbook` command line: wires components together, holds no trading logic."""
+"""The `crossbook` command line: wires components together, holds no trading logic.
+
+Each command lives in its own module and is imported only when it is the one being run (the
+help lists them all): the engine's modules pull in ccxt, web3, scipy and the rest, and a
+command should not pay to import what it does not use.
+"""
 
 from __future__ import annotations
 
+import importlib
+import sys
+
 import typer
 
-from engine.cli import (
-    algo,
-    devnet,
-    frost,
-    journal,
-    order,
-    quote,
-    risk,
-    route,
-    screen,
-    signer,
-    simex,
-    treasury,
-)
+# command -> module; each module has a typer `app`, except `route`, a single command.
+_COMMANDS = {
+    "algo": "engine.cli.algo",
+    "devnet": "engine.cli.devnet",
+    "frost": "engine.cli.frost",
+    "journal": "engine.cli.journal",
+    "order": "engine.cli.order",
+    "quote": "engine.cli.quote",
+    "risk": "engine.cli.risk",
+    "route": "engine.cli.route",
+    "screen": "engine.cli.screen",
+    "signer": "engine.cli.signer",
+    "simex": "engine.cli.simex",
+    "treasury": "engine.cli.treasury",
+}
 
 app = typer.Typer(
     name="crossbook",
@@ -26,22 +35,21 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     add_completion=False,
 )
-app.add_typer(algo.app, name="algo")
-app.add_typer(devnet.app, name="devnet")
-app.add_typer(frost.app, name="frost")
-app.add_typer(journal.app, name="journal")
-app.add_typer(order.app, name="order")
-app.add_typer(quote.app, name="quote")
-app.add_typer(risk.app, name="risk")
-app.command(name="route")(route.route)
-app.add_typer(screen.app, name="screen")
-app.add_typer(signer.app, name="signer")
-app.add_typer(simex.app, name="simex")
-app.add_typer(treasury.app, name="treasury")
 
 __all__ = ["app", "main"]
 
 
+def _register(name: str) -> None:
+    module = importlib.import_module(_COMMANDS[name])
+    if name == "route":
+        app.command(name="route")(module.route)
+    else:
+        app.add_typer(module.app, name=name)
+
+
 def main() -> None:
     """Run the command line."""
+    wanted = sys.argv[1] if len(sys.argv) > 1 else None
+    for name in [wanted] if wanted in _COMMANDS else sorted(_COMMANDS):
+        _register(name)
     app()

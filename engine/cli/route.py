@@ -49,8 +49,7 @@ def route(
     state_dir: StateDir = None,
     json_output: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
 ) -> None:
-    """Plan an order across every venue of the running devnet (and any --cex exchange):
-    legs, costs and why."""
+    """Plan an order across the devnet's pools and any --cex exchange: legs, costs, why."""
     amount = _decimal("--qty", qty)
     assert amount is not None
     request = RouteRequest(symbol, side, amount, basis, _decimal("--limit-price", limit_price),
