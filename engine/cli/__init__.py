@@ -39,6 +39,12 @@ app = typer.Typer(
 __all__ = ["app", "main"]
 
 
+@app.callback()
+def _commands() -> None:
+    """Crossbook: one order book over centralized exchanges and on-chain AMMs."""
+    # A callback keeps `crossbook COMMAND` a group even when one command is registered.
+
+
 def _register(name: str) -> None:
     module = importlib.import_module(_COMMANDS[name])
     if name == "route":

@@ -400,6 +400,11 @@ def _first_price(candidate: _Candidate) -> Decimal:
 
 def _within(quote: VenueQuote, candidate: _Candidate, request: RouteRequest,
             inventory: Mapping[str, Decimal] | None, worst: Decimal | None) -> bool:
+    market = candidate.market
+    steps = quote.base_qty / market.lot_size
+    if (steps != steps.to_integral_value() or quote.base_qty < market.min_qty
+            or quote.quote_qty < market.min_notional):
+        return False  # the venue would refuse this order whole
     held = None if inventory is None else inventory.get(candidate.venue.name)
     if held is not None:
         given = quote.base_qty if request.side is Side.SELL else quote.quote_qty
