@@ -82,7 +82,7 @@ class Desk:
     def prepare(self, calls: list[Call], signers: list[KeySigner] | None = None,
                 tx: SafeTx | None = None) -> tuple[SafeTx, bytes]:
         tx = tx or self.wallet.build(calls)
-        request = self.wallet.request(tx, calls)
+        request = self.wallet.request(tx)
         signatures = _run(self.wallet.collect(request, signers or self.signers[:2]))
         return tx, signatures
 

@@ -34,7 +34,7 @@ from chain.wallet.safe import (
     safe_contract,
     safe_tx_hash,
 )
-from chain.wallet.wallet import SafeWallet, describe_calls
+from chain.wallet.wallet import SafeWallet
 
 __all__ = [
     "CALL",
@@ -56,7 +56,6 @@ __all__ = [
     "batch_tx",
     "change_calls",
     "deploy_safe",
-    "describe_calls",
     "domain_separator",
     "enable_guard_calls",
     "encode_signatures",

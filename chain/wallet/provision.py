@@ -47,7 +47,7 @@ async def provision_guarded_safe(
     guard = manifest["execution"]["guard"]
     calls = enable_guard_calls(w3, guard, address, policy)
     tx = wallet.build(calls)
-    signatures = await wallet.collect(wallet.request(tx, calls), signers)
+    signatures = await wallet.collect(wallet.request(tx), signers)
     wallet.execute(tx, signatures, relayer)
     return wallet
 

@@ -5,23 +5,17 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from typing import Any
 
 from eth_typing import ChecksumAddress
 from web3 import Web3
 from web3.logs import DISCARD
 from web3.types import TxReceipt
 
-from chain.signers.base import RequestKind, Signer, SigningRequest
+from chain.signers.base import Signer, SigningRequest
+from chain.signers.calldata import safe_tx_request
 from chain.signers.quorum import Quorum
 from chain.wallet.multisend import Call, batch_tx
-from chain.wallet.safe import SafeTx, WalletError, safe_contract, safe_tx_hash
-
-
-def describe_calls(calls: Sequence[Call]) -> list[dict[str, Any]]:
-    """The inner calls as a policy sees them: target, value, selector and calldata."""
-    return [{"target": c.to, "value": c.value, "selector": "0x" + c.data[:4].hex(),
-             "data": "0x" + c.data.hex()} for c in calls]
+from chain.wallet.safe import SafeTx, WalletError, safe_contract
 
 
 class SafeWallet:
@@ -45,16 +39,11 @@ class SafeWallet:
             raise WalletError("a Safe transaction needs at least one call")
         return batch_tx(self.multi_send, calls, self.nonce() if nonce is None else nonce)
 
-    def request(self, tx: SafeTx, calls: Sequence[Call]) -> SigningRequest:
-        """What the owners are asked to sign, with the decoded calls their policies check."""
-        return SigningRequest(
-            request_id=str(uuid.uuid4()), kind=RequestKind.SAFE_TX,
-            digest=safe_tx_hash(self.chain_id, self.address, tx),
-            context={"safe": self.address, "chain_id": self.chain_id, "to": tx.to,
-                     "value": tx.value, "data": "0x" + tx.data.hex(),
-                     "operation": tx.operation, "nonce": tx.nonce,
-                     "calls": describe_calls(calls)},
-        )
+    def request(self, tx: SafeTx) -> SigningRequest:
+        """What the owners are asked to sign: the SafeTx hash with the decoded context their
+        policies check (`chain.signers.calldata.safe_tx_request`)."""
+        return safe_tx_request(str(uuid.uuid4()), self.chain_id, self.address, tx,
+                               self.multi_send)
 
     async def collect(self, request: SigningRequest, signers: Sequence[Signer]) -> bytes:
         """The Safe's signature bundle from the owners' signers: a `Quorum` at the Safe's

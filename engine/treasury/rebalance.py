@@ -53,6 +53,6 @@ async def send_bridge_leg(
     screen_bridge_leg(screener, request_id, bridge, quote, recipient)
     calls = bridge.source_calls(quote, recipient)
     tx = wallet.build(calls)
-    signatures = await wallet.collect(wallet.request(tx, calls), signers)
+    signatures = await wallet.collect(wallet.request(tx), signers)
     receipt = wallet.execute(tx, signatures, relayer)
     return bridge.transfer_from_receipt(quote, wallet.address, recipient, receipt)

@@ -132,7 +132,7 @@ class Desk:
 
     async def execute(self, calls: list[Call], frost: FrostSigner) -> Any:
         tx = self.wallet.build(calls)
-        request = self.wallet.request(tx, calls)
+        request = self.wallet.request(tx)
         signatures = await self.wallet.collect(request, [frost, self.ecdsa])
         return self.wallet.execute(tx, signatures, self.relayer)
 
@@ -226,14 +226,14 @@ async def test_share_when_tampered_in_transit_then_detected_and_sender_named(
         coordinator = Coordinator(cluster.group, endpoints)
         tx = desk.wallet.build(desk.swap())
         with pytest.raises(core.InvalidSignatureShare) as caught:
-            await coordinator.sign(desk.wallet.request(tx, desk.swap()))
+            await coordinator.sign(desk.wallet.request(tx))
     assert caught.value.identifier == 3
     assert "participant 3" in str(caught.value)
 
 
 def _request(desk: Desk) -> dict[str, Any]:
     calls = desk.swap()
-    request = desk.wallet.request(desk.wallet.build(calls), calls)
+    request = desk.wallet.request(desk.wallet.build(calls))
     return {"request_id": request.request_id, "kind": request.kind.value,
             "digest": request.digest.hex(), "context": dict(request.context)}
 
@@ -274,7 +274,7 @@ async def test_transaction_when_policy_forbids_then_signer_refuses_by_rule(
 ) -> None:
     foreign = Web3.to_checksum_address("0x" + "f0" * 20)
     calls = desk.transfer(foreign, 1_000 * USDC)
-    request: SigningRequest = desk.wallet.request(desk.wallet.build(calls), calls)
+    request: SigningRequest = desk.wallet.request(desk.wallet.build(calls))
     with pytest.raises(SigningRefused) as refused:
         await desk.signer(cluster, 1, 2, 3).sign(request)
     assert refused.value.rule == "recipient_allowed"
@@ -284,8 +284,7 @@ async def test_transaction_when_policy_forbids_then_signer_refuses_by_rule(
     big = desk.swap()
     over = [Call(to=big[0].to, data=big[0].data[:36] + (CAP + 1).to_bytes(32, "big")), *big[1:]]
     with pytest.raises(SigningRefused) as capped:
-        await desk.signer(cluster, 3, 4, 5).sign(desk.wallet.request(desk.wallet.build(over),
-                                                                     over))
+        await desk.signer(cluster, 3, 4, 5).sign(desk.wallet.request(desk.wallet.build(over)))
     assert capped.value.rule == "token_cap"
 
 
