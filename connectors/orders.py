@@ -12,6 +12,7 @@ never resent blindly; the connector resolves it by asking the venue by client or
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 from enum import StrEnum
@@ -112,6 +113,9 @@ class VenueFill:
     fee_asset: str
     liquidity: Liquidity
     ts_ns: int
+
+
+FillHandler = Callable[[VenueFill], None]  # what a venue calls with each fill it delivers
 
 
 @dataclass(frozen=True, slots=True)

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from decimal import Decimal
 
 from eth_typing import ChecksumAddress
@@ -38,6 +38,7 @@ from chain.wallet import (
 from connectors.amm.pool_quote import PoolKind
 from connectors.amm.venue import AmmPoolVenue, AmmVenues
 from connectors.orders import (
+    FillHandler,
     InvalidOrderRequest,
     Liquidity,
     OrderKind,
@@ -55,7 +56,6 @@ from connectors.venue import (
     VenueQuote,
 )
 
-FillHandler = Callable[[VenueFill], None]
 _BPS = Decimal(10_000)
 
 
@@ -153,7 +153,7 @@ class SafeSwapVenue:
                       deadline=int(time.time()) + self.deadline_s)
         calls = swap_calls(self.amm.w3, self.executor, route)
         tx = self.wallet.build(calls)
-        signatures = await self.wallet.collect(self.wallet.request(tx, calls), self.signers)
+        signatures = await self.wallet.collect(self.wallet.request(tx), self.signers)
         try:
             receipt = await asyncio.to_thread(self.wallet.execute, tx, signatures, self.relayer)
         except WalletError as refused:

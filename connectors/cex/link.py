@@ -19,10 +19,8 @@ from connectors.cex.config import CexVenueConfig
 from connectors.cex.errors import VenueUnavailable
 from connectors.cex.localbook import LocalOrderBook
 from connectors.cex.pacing import Backoff, WeightBudget
-from connectors.orders import VenueFill
+from connectors.orders import FillHandler, VenueFill
 from connectors.venue import Market
-
-FillHandler = Callable[[VenueFill], None]
 
 
 def decimal_of(value: Any) -> Decimal:

@@ -32,12 +32,13 @@ from connectors.cex.binance import BinanceDialect
 from connectors.cex.config import CexVenueConfig, Dialect
 from connectors.cex.dialect import ExchangeDialect
 from connectors.cex.errors import InvalidCexConfig, VenueUnavailable
-from connectors.cex.link import CexLink, FillHandler
+from connectors.cex.link import CexLink
 from connectors.cex.localbook import LocalOrderBook
 from connectors.cex.pacing import Backoff, WeightBudget
 from connectors.cex.quoting import curve_from_levels, quote_from_levels
 from connectors.cex.unified import CcxtDialect
 from connectors.orders import (
+    FillHandler,
     OrderRequest,
     VenueBalance,
     VenueFill,

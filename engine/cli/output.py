@@ -7,7 +7,7 @@ import json
 import sys
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 from enum import IntEnum
 from typing import Any, NoReturn
 
@@ -60,6 +60,24 @@ def table(title: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> 
     for row in rows:
         grid.add_row(*(str(cell) for cell in row))
     return grid
+
+
+def decimal_option(option: str, text: str) -> Decimal:
+    """A decimal given on the command line; a usage error (exit 2) naming the option if not."""
+    try:
+        return Decimal(text)
+    except InvalidOperation:
+        fail(ExitCode.USAGE, f"{option}: {text!r} is not a decimal number")
+
+
+def plain(value: Decimal) -> Decimal:
+    """Without trailing zeros and never in exponent form: 25.000 -> 25, 1E+2 -> 100."""
+    return Decimal(format(value.normalize(), "f"))
+
+
+def four_places(value: Decimal) -> Decimal:
+    """A price or cost as tables show it."""
+    return value.quantize(Decimal("0.0001"))
 
 
 def fail(code: ExitCode, message: str) -> NoReturn:

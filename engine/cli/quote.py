@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Annotated
 
 import typer
@@ -19,8 +19,11 @@ from engine.cli.devnet import StateDir, devnet_at
 from engine.cli.output import (
     ExitCode,
     console,
+    decimal_option,
     exit_code_for,
     fail,
+    four_places,
+    plain,
     print_json,
     reported_errors,
     table,
@@ -58,14 +61,6 @@ def amm(
                           quote.ticks_crossed, "yes" if quote.partial else "no"]]))
 
 
-def _decimal(option: str, text: str) -> Decimal:
-    try:
-        value = Decimal(text)
-    except InvalidOperation:
-        fail(ExitCode.USAGE, f"{option}: {text!r} is not a decimal number")
-    return value
-
-
 @app.command()
 def venues(
     symbol: Annotated[str, typer.Option(help="Market, BASE/QUOTE, e.g. WETH/USDC.")],
@@ -77,7 +72,7 @@ def venues(
     json_output: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
 ) -> None:
     """Quote one order on every venue of the running devnet, cheapest all-in first."""
-    amount = _decimal("--qty", qty)
+    amount = decimal_option("--qty", qty)
     with reported_errors():
         manifest = devnet_at(state_dir).status()
         amm = amm_venues_from_manifest(connect(manifest["rpc_url"]), manifest)
@@ -94,9 +89,9 @@ def venues(
         print_json({"symbol": symbol, "side": side.value, "qty": str(amount),
                     "basis": basis.value, "quotes": [q.to_json() for q in quotes]})
         return
-    rows = [[q.venue, _plain(q.base_qty), _plain(q.quote_qty), _round(q.avg_price),
-             _round(q.marginal_price), _round(q.fee), _round(q.fixed_cost),
-             _round(_all_in_price(q)), "yes" if q.partial else "no", q.stamp.block]
+    rows = [[q.venue, plain(q.base_qty), plain(q.quote_qty), four_places(q.avg_price),
+             four_places(q.marginal_price), four_places(q.fee), four_places(q.fixed_cost),
+             four_places(_all_in_price(q)), "yes" if q.partial else "no", q.stamp.block]
             for q in quotes]
     console.print(table(f"{side.value} {amount} {basis.value} of {symbol}",
                         ["venue", "base", "quote", "avg price", "marginal", "fee", "gas",
@@ -107,12 +102,3 @@ def _all_in_price(quote: VenueQuote) -> Decimal:
     """Average price with the fixed cost spread over the size: paid on a buy, lost on a sell."""
     sign = 1 if quote.side is Side.BUY else -1
     return (quote.quote_qty + sign * quote.fixed_cost) / quote.base_qty
-
-
-def _round(value: Decimal) -> Decimal:
-    return value.quantize(Decimal("0.0001"))
-
-
-def _plain(value: Decimal) -> Decimal:
-    """Without trailing zeros and never in exponent form: 25.000 -> 25, 1E+2 -> 100."""
-    return Decimal(format(value.normalize(), "f"))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Annotated
 
 import typer
@@ -18,18 +18,23 @@ from connectors.errors import RetryableVenueError, VenueError
 from connectors.simex import DEFAULT_API_KEY, DEFAULT_API_SECRET, binance_ccxt_urls
 from connectors.venue import QtyBasis, Side, Venue
 from engine.cli.devnet import StateDir, devnet_at
-from engine.cli.output import ExitCode, console, fail, print_json, reported_errors, table
+from engine.cli.output import (
+    ExitCode,
+    console,
+    decimal_option,
+    fail,
+    four_places,
+    plain,
+    print_json,
+    reported_errors,
+    table,
+)
 from engine.errors import InvalidValue
 from engine.router import RoutePlan, Router, RouteRequest
 
 
-def _decimal(option: str, text: str | None) -> Decimal | None:
-    if text is None:
-        return None
-    try:
-        return Decimal(text)
-    except InvalidOperation:
-        fail(ExitCode.USAGE, f"{option}: {text!r} is not a decimal number")
+def _optional(option: str, text: str | None) -> Decimal | None:
+    return None if text is None else decimal_option(option, text)
 
 
 def route(
@@ -50,10 +55,9 @@ def route(
     json_output: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
 ) -> None:
     """Plan an order across the devnet's pools and any --cex exchange: legs, costs, why."""
-    amount = _decimal("--qty", qty)
-    assert amount is not None
-    request = RouteRequest(symbol, side, amount, basis, _decimal("--limit-price", limit_price),
-                           _decimal("--max-slippage-bps", max_slippage_bps))
+    request = RouteRequest(symbol, side, decimal_option("--qty", qty), basis,
+                           _optional("--limit-price", limit_price),
+                           _optional("--max-slippage-bps", max_slippage_bps))
     exchanges = [_exchange(spec) for spec in cex or []]
     with reported_errors():
         manifest = devnet_at(state_dir).status()
@@ -90,24 +94,17 @@ async def _plan(request: RouteRequest, venues: list[Venue],
 
 def _print(plan: RoutePlan) -> None:
     r = plan.request
-    rows = [[leg.venue, _plain(leg.base_qty), _plain(leg.quote_qty), _q(leg.quote.avg_price),
-             _q(leg.quote.marginal_price), _q(leg.quote.fee), _q(leg.quote.fixed_cost)]
+    q = four_places
+    rows = [[leg.venue, plain(leg.base_qty), plain(leg.quote_qty), q(leg.quote.avg_price),
+             q(leg.quote.marginal_price), q(leg.quote.fee), q(leg.quote.fixed_cost)]
             for leg in plan.legs]
-    rows.append(["total", _plain(plan.base_qty), _plain(plan.quote_qty), _q(plan.avg_price),
-                 _q(plan.stop_price), _q(plan.fees), _q(plan.gas)])
+    rows.append(["total", plain(plan.base_qty), plain(plan.quote_qty), q(plan.avg_price),
+                 q(plan.stop_price), q(plan.fees), q(plan.gas)])
     console.print(table(f"route: {r.side.value} {r.qty} {r.basis.value} of {r.symbol}",
                         ["venue", "base", "quote", "avg price", "marginal", "fee", "gas"], rows))
-    console.print(f"all-in price {_q(plan.all_in_price)}  impact {plan.impact_bps} bps vs best "
-                  f"{_q(plan.reference_price)}  unfilled {_plain(plan.unfilled)}  quotes at "
+    console.print(f"all-in price {q(plan.all_in_price)}  impact {plan.impact_bps} bps vs best "
+                  f"{q(plan.reference_price)}  unfilled {plain(plan.unfilled)}  quotes at "
                   f"block {', '.join(map(str, plan.blocks)) or '-'}  planned in "
                   f"{plan.planning_ns / 1e6:.1f} ms")
     for line in plan.explanation:
         console.print(f"  - {line}")
-
-
-def _q(value: Decimal) -> Decimal:
-    return value.quantize(Decimal("0.0001"))
-
-
-def _plain(value: Decimal) -> Decimal:
-    return Decimal(format(value.normalize(), "f"))

@@ -7,6 +7,7 @@ every leg through one gate.
                                          expected_price=Decimal("3000"))], parent_id="p-1")
 """
 
+from connectors.orders import FillHandler
 from engine.oms._clock import Clock, ManualClock, WallClock
 from engine.oms._errors import NotAccepting, UnknownOrder, UnknownVenue
 from engine.oms._gate import (
@@ -21,7 +22,7 @@ from engine.oms._gate import (
 from engine.oms._manager import PARENT_AUDIT_KIND, EventListener, OmsConfig, OrderManager
 from engine.oms._paper import Fault, PaperRejected, PaperVenue, PaperVenueError
 from engine.oms._spec import ChildSpec, instrument_of
-from engine.oms._venue import ExecutionVenue, FillHandler
+from engine.oms._venue import ExecutionVenue
 
 __all__ = [
     "ACCEPTED",

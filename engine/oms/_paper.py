@@ -20,6 +20,7 @@ from enum import StrEnum
 from connectors.cex.quoting import curve_from_levels, quote_from_levels
 from connectors.errors import InvalidQuoteRequest, RetryableVenueError, TerminalVenueError
 from connectors.orders import (
+    FillHandler,
     Liquidity,
     OrderKind,
     OrderRequest,
@@ -39,7 +40,6 @@ from connectors.venue import (
     require_positive,
     split_symbol,
 )
-from engine.oms._venue import FillHandler
 
 Level = tuple[Decimal, Decimal]
 

@@ -15,12 +15,9 @@ its own deterministic client order id and reads back `VenueOrderReport`s and `Ve
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Protocol, runtime_checkable
 
-from connectors.orders import OrderRequest, VenueFill, VenueOrderReport
-
-FillHandler = Callable[[VenueFill], None]
+from connectors.orders import FillHandler, OrderRequest, VenueOrderReport
 
 
 @runtime_checkable
