@@ -46,8 +46,10 @@ lint: setup
 	$(BIN)/ruff check engine connectors chain risk scripts tests
 	$(BIN)/mypy
 
+# Two workers, whole files each: every worker has its own devnet and simex (session fixtures).
+TEST_WORKERS ?= 2
 test: setup lint
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n $(TEST_WORKERS) --dist loadfile
 
 AREA ?=
 bench: setup

@@ -39,6 +39,7 @@ from engine.api import build_engine, risk_gate, use_gate
 from engine.cli.devnet import status_tables
 from engine.cli.output import console, table
 from engine.journal import Journal, JournalConfig
+from engine.model import plain
 from engine.router import RouteRequest
 from risk.compliance import AddressRole, ListEffect, ListStore
 
@@ -133,7 +134,7 @@ async def _twap(manifest: dict[str, Any], workdir: Path) -> None:
         async for progress in handle.updates():
             if progress.filled != last:
                 last = progress.filled
-                console.print(f"  filled {_plain(progress.filled)} / {BUY_WETH} WETH")
+                console.print(f"  filled {plain(progress.filled)} / {BUY_WETH} WETH")
         final = await handle.result()
         _print_report(engine.execution_report("demo-twap"), arrival, str(final.state.value))
         await engine.close()
@@ -150,7 +151,7 @@ def _print_report(report: dict[str, dict[str, object]], arrival: Decimal, state:
         base_total, quote_total = base_total + qty, quote_total + notional
         fees = ", ".join(f"{Decimal(str(v)).quantize(Decimal('0.000001'))} {k}"
                          for k, v in dict(row["fees"]).items())  # type: ignore[call-overload]
-        rows.append([venue, _plain(qty), notional.quantize(Decimal("0.01")),
+        rows.append([venue, plain(qty), notional.quantize(Decimal("0.01")),
                      (notional / qty).quantize(Decimal("0.01")), row["fills"], fees or "-"])
     console.print(table(f"TWAP fills per venue ({state})",
                         ["venue", "WETH", "USDC", "avg price", "fills", "fees"], rows))
@@ -158,13 +159,9 @@ def _print_report(report: dict[str, dict[str, object]], arrival: Decimal, state:
         avg = quote_total / base_total
         over = (avg - arrival) / arrival * 10_000
         spent = quote_total.quantize(Decimal("0.01"))
-        console.print(f"bought {_plain(base_total)} WETH for {spent} "
+        console.print(f"bought {plain(base_total)} WETH for {spent} "
                       f"USDC: avg {avg.quantize(Decimal('0.01'))}, "
                       f"{over.quantize(Decimal('0.1'))} bps vs the arrival price")
-
-
-def _plain(value: Decimal) -> str:
-    return format(value.normalize(), "f")
 
 
 def main() -> None:

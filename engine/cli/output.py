@@ -22,6 +22,7 @@ from chain.errors import (
     PortInUse,
     RetryableChainError,
 )
+from engine import model
 
 # Not a terminal (CI logs, pipes): wide enough that addresses and prices are never cut.
 _WIDTH = None if sys.stdout.isatty() else 140
@@ -72,7 +73,7 @@ def decimal_option(option: str, text: str) -> Decimal:
 
 def plain(value: Decimal) -> Decimal:
     """Without trailing zeros and never in exponent form: 25.000 -> 25, 1E+2 -> 100."""
-    return Decimal(format(value.normalize(), "f"))
+    return Decimal(model.plain(value))
 
 
 def four_places(value: Decimal) -> Decimal:

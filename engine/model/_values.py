@@ -166,6 +166,11 @@ def _multiples(value: Decimal, step: Decimal) -> tuple[Decimal, Decimal, Decimal
         return value, step, value % step  # the remainder takes the sign of `value`
 
 
+def plain(value: Decimal) -> str:
+    """`value` without trailing zeros and never in exponent form: 25.000 -> "25", 1E+2 -> "100"."""
+    return format(value.normalize(), "f")
+
+
 def quantize_down(value: Decimal, step: Decimal) -> Decimal:
     """The largest multiple of `step` at most `value` (rounds toward minus infinity)."""
     value, step, remainder = _multiples(value, step)

@@ -26,6 +26,7 @@ from decimal import ROUND_DOWN, ROUND_UP, Decimal
 from connectors.errors import InvalidQuoteRequest, VenueError
 from connectors.venue import DepthCurve, Market, QtyBasis, Side, Venue, VenueKind, VenueQuote
 from engine.errors import InvalidValue
+from engine.model import plain
 from engine.router.optimizer import Curve, Solution, curve_from_points, solve, truncate
 from engine.router.plan import RouteLeg, RoutePlan, RouteRequest
 
@@ -452,7 +453,7 @@ def _explain(request: RouteRequest, candidates: list[_Candidate], curves: list[C
                 reason = "the limit price stops it"
             elif Decimal(repr(curve.capacity)) <= leg.base_qty * Decimal("1.0001"):
                 reason = "inventory caps it"
-            lines.append(f"{name}: {_plain(leg.base_qty)} at avg {leg.avg_price:.4f}, "
+            lines.append(f"{name}: {plain(leg.base_qty)} at avg {leg.avg_price:.4f}, "
                          f"marginal {leg.marginal_price:.4f}; not more because {reason}")
         elif curve.capacity <= 0 or not candidate.points:
             lines.append(f"{name}: unused; nothing available within inventory and the limit "
@@ -467,7 +468,3 @@ def _explain(request: RouteRequest, candidates: list[_Candidate], curves: list[C
         else:
             lines.append(f"{name}: unused; below its minimum size or notional")
     return lines
-
-
-def _plain(value: Decimal) -> str:
-    return format(value.normalize(), "f")

@@ -113,8 +113,10 @@ class Desk:
                                     abi=self.devnet["abis"]["TestERC20"])
 
     def signer(self, cluster: Cluster, *ids: int) -> FrostSigner:
+        # Offline participants refuse connections at once; the timeout only bounds a slow
+        # answer (a loaded CI machine fsyncing the nonce ledger), so it is generous.
         return FrostSigner("frost", self.frost_owner,
-                           Coordinator(cluster.group, cluster.endpoints(*ids), timeout_s=2.0))
+                           Coordinator(cluster.group, cluster.endpoints(*ids), timeout_s=20.0))
 
     def swap(self) -> list[Call]:
         venues = amm_venues_from_manifest(self.w3, self.devnet)
