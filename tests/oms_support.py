@@ -89,3 +89,24 @@ async def api_stack(folder: Path, venues: Sequence[PaperVenue] | None = None,
     server = ApiServer(engine, keys)
     await server.start()
     return server, key
+
+
+def safe_sender(desk: Any, folder: Path, mined_timeout_s: float = 30.0,
+                relayer_index: int = 1, **txm: Any) -> Any:
+    """A SafeSwapSender over a `safe_desk.Desk`: its ledger and the transaction manager's
+    store under `folder`, the relayer one of anvil's development keys (the desk's relayer,
+    account 1, by default). Start it with `await sender.start()`, stop with `close()`."""
+    from chain.txmanager import LocalKeyTxSigner, TxManager, TxManagerConfig
+    from connectors.amm.execution import SafeSwapSender
+    from connectors.amm.swap_ledger import SwapLedger
+
+    from devnet_actions import dev_key
+
+    signer = LocalKeyTxSigner(dev_key(relayer_index))
+    config = TxManagerConfig(**{"store_url": f"sqlite:///{folder / 'txmanager.sqlite'}",
+                                "confirmations": 1, "poll_interval_s": 0.05,
+                                "lease_ttl_s": 2.0, "stuck_after_s": 3600, **txm})
+    manager = TxManager(desk.devnet["rpc_url"], [signer], config)
+    return SafeSwapSender(desk.wallet, desk.signers[:2], desk.executor, manager,
+                          signer.address, SwapLedger(f"sqlite:///{folder / 'swaps.sqlite'}"),
+                          mined_timeout_s)
