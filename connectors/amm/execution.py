@@ -57,6 +57,7 @@ from chain.txmanager import (
 from chain.wallet import (
     HopKind,
     Route,
+    SafeTx,
     SafeWallet,
     WalletError,
     fills_from_receipt,
@@ -303,6 +304,22 @@ class SafeSwapVenue:
             return await self._swap(request, latest.attempt + 1 if latest else 1)
 
     async def _swap(self, request: OrderRequest, number: int) -> VenueOrderReport:
+        prepared = await self._prepare(request, number)
+        if isinstance(prepared, VenueOrderReport):
+            return prepared
+        attempt, tx = prepared
+        wallet = self.sender.wallet
+        try:
+            signatures = await wallet.collect(wallet.request(tx), self.sender.signers)
+        except ChainError as refused:  # the owners' quorum said no: nothing was signed
+            self.sender.ledger.settle(attempt, AttemptState.REJECTED, reason=str(refused))
+            return self._rejected(request, f"signers: {refused}")
+        return await self._relay(request, attempt, tx, signatures)
+
+    async def _prepare(self, request: OrderRequest,
+                       number: int) -> tuple[SwapAttempt, SafeTx] | VenueOrderReport:
+        """Quote, build the SafeTx at the Safe's next nonce, and put the attempt on record
+        (before anyone signs it); a rejection when the pool cannot fill the order."""
         sender, spec = self.sender, self.pool.spec
         await self.amm.refresh()
         quote = self.pool.quote_now(spec.symbol, request.side, request.qty)
@@ -315,13 +332,18 @@ class SafeSwapVenue:
             request.qty, sender.wallet.address, tx.nonce,
             "0x" + safe_tx_hash(sender.wallet.chain_id, sender.wallet.address, tx).hex(),
             f"{request.client_order_id}#{number}", sender.w3.eth.block_number))
+        return attempt, tx
+
+    async def _relay(self, request: OrderRequest, attempt: SwapAttempt, tx: SafeTx,
+                     signatures: bytes) -> VenueOrderReport:
+        """Hand the signed SafeTx to the transaction manager and wait for its block."""
+        sender = self.sender
         try:
-            signatures = await sender.wallet.collect(sender.wallet.request(tx), sender.signers)
             await relay(sender.manager, sender.wallet, tx, signatures, sender.relayer,
                         attempt.tx_id)
         except (SimulationReverted, BroadcastRejected, WalletError) as refused:
             # nothing was broadcast (a refused broadcast was dropped by the manager)
-            self.sender.ledger.settle(attempt, AttemptState.REJECTED, reason=str(refused))
+            sender.ledger.settle(attempt, AttemptState.REJECTED, reason=str(refused))
             return self._rejected(request, str(refused))
         except (ChainError, OSError) as lost:
             return self._unknown(request.client_order_id, request.side, f"relay: {lost}")
