@@ -25,13 +25,15 @@ from those two records and the chain:
     nonce unused, no relayer transaction ever signed     never left: `query` says None, and
                                                          only then may the OMS send it again
 
-A reverted SafeTx stays valid until its Safe nonce is used or its deadline passes (its
-signatures are public in the reverted transaction); the next swap of the Safe uses that nonce.
+A SafeTx that reverted on chain stays valid until its Safe nonce is used (its signatures are
+public in the reverted transaction): the venue uses that nonce at once with a SafeTx that only
+revokes the executor's allowance, so the swap cannot run later, unbooked.
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from collections.abc import Sequence
 from decimal import Decimal
@@ -55,6 +57,7 @@ from chain.txmanager import (
     UnknownTransaction,
 )
 from chain.wallet import (
+    Call,
     HopKind,
     Route,
     SafeTx,
@@ -91,6 +94,14 @@ from connectors.venue import (
 _BPS = Decimal(10_000)
 _EXECUTION_SUCCESS = "0x" + bytes(Web3.keccak(text="ExecutionSuccess(bytes32,uint256)")).hex()
 _GONE = (TxState.DROPPED, TxState.REPLACED)
+_APPROVE = bytes(Web3.keccak(text="approve(address,uint256)")[:4])
+log = logging.getLogger(__name__)
+
+
+def _revoke(token: ChecksumAddress, spender: ChecksumAddress) -> Call:
+    """approve(spender, 0) on `token`: a call our guard allows for the executor."""
+    return Call(to=token, data=_APPROVE + bytes.fromhex(spender[2:]).rjust(32, b"\0")
+                + bytes(32))
 
 
 class Fate(StrEnum):
@@ -352,10 +363,33 @@ class SafeSwapVenue:
         except TimeoutError:
             return self._unknown(request.client_order_id, request.side,
                                  f"not mined within {sender.mined_timeout_s} s")
-        except TxOutcome:
-            pass  # failed or replaced: the fate below says so
+        except TxOutcome as outcome:
+            if outcome.record.state is TxState.FAILED:
+                await self._void(attempt)
+                reason = f"reverted on chain in {outcome.record.mined_hash}"
+                attempt = sender.ledger.settle(attempt, AttemptState.REJECTED, reason)
         return self._resolve(attempt) or self._unknown(request.client_order_id, request.side,
                                                        "undecided")
+
+    async def _void(self, attempt: SwapAttempt) -> None:
+        """Use the Safe nonce of a SafeTx that reverted on chain. It stays valid until its nonce
+        is used (its signatures are public in the reverted transaction), so anyone could run
+        it later, unbooked; a SafeTx that only revokes the executor's allowance ends that."""
+        sender, spec = self.sender, self.pool.spec
+        if sender.wallet.nonce() != attempt.safe_nonce:
+            return
+        token_in = spec.quote if attempt.side is Side.BUY else spec.base
+        tx = sender.wallet.build([_revoke(token_in.address, sender.executor)],
+                                 nonce=attempt.safe_nonce)
+        tx_id = f"{attempt.tx_id}-void"
+        try:
+            signatures = await sender.wallet.collect(sender.wallet.request(tx), sender.signers)
+            await relay(sender.manager, sender.wallet, tx, signatures, sender.relayer, tx_id)
+            await sender.manager.wait_for(tx_id, TxState.MINED, sender.mined_timeout_s)
+        except (ChainError, OSError, TimeoutError) as error:
+            # the next swap of this Safe uses the nonce; until then the SafeTx could still run
+            log.warning("could not void Safe nonce %d of %s: %s", attempt.safe_nonce,
+                        attempt.client_order_id, error)
 
     def _route(self, request: OrderRequest, quote_qty: Decimal) -> Route:
         spec = self.pool.spec

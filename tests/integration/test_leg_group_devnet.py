@@ -137,7 +137,7 @@ def _send_first(swap: Any, w3: Web3) -> Any:
 async def test_group_when_dex_leg_reverts_on_chain_then_cex_leg_unwound_and_no_residual(
     w3: Web3, devnet: dict[str, Any], pair: Pair,
 ) -> None:
-    weth_before = pair.safe_weth()
+    weth_before, nonce_before = pair.safe_weth(), pair.desk.wallet.nonce()
     mover = _ready_to_move_pool(w3, devnet, 300_000 * 10**6)
     w3.provider.make_request("evm_setAutomine", [False])  # type: ignore[arg-type]
     running = asyncio.create_task(pair.group("revert", 30, "unwind").run())
@@ -154,6 +154,12 @@ async def test_group_when_dex_leg_reverts_on_chain_then_cex_leg_unwound_and_no_r
     (dex,) = [o for o in pair.oms.orders("revert") if o.venue == POOL]
     assert dex.status is OrderStatus.REJECTED and dex.filled_qty == 0
     assert pair.safe_weth() == weth_before  # nothing moved on chain
+    # the reverted SafeTx's nonce was used by a SafeTx that only revokes the allowance, so
+    # its public signatures can never run it later
+    assert pair.sender.manager.get(f"{tx_id}-void").state in (TxState.MINED, TxState.FINAL)
+    assert pair.desk.wallet.nonce() == nonce_before + 1
+    (attempt,) = pair.sender.ledger.attempts(venue=POOL)
+    assert attempt.state.value == "rejected" and "reverted on chain" in attempt.reason
     (cex,) = [o for o in pair.oms.orders("revert") if o.venue == "simex"]
     assert cex.status is OrderStatus.FILLED and cex.filled_qty == 1
     (undo,) = pair.oms.orders("revert.remedy")  # bought back on simex
@@ -182,7 +188,8 @@ async def test_group_when_dex_leg_not_mined_in_time_then_unknown_then_filled_onc
     w3.provider.make_request("evm_setAutomine", [True])  # type: ignore[arg-type]
     report = await asyncio.wait_for(running, 60)
 
-    assert pair.sender.manager.get(tx_id).state in (TxState.MINED, TxState.FINAL)
+    sent = pair.sender.manager.get(tx_id).versions
+    assert len(sent) == 1 and w3.eth.get_transaction_receipt(sent[0].tx_hash)["status"] == 1
     kinds = [e.kind for _, e in pair.journal.events() if e.client_order_id ==
              dex.client_order_id]
     # UNKNOWN (not mined in time), then filled once its block came (the late "accepted"
