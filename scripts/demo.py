@@ -19,12 +19,16 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from eth_account import Account
+
 from chain.devnet import connect, running_devnet
 from chain.signers import LocalKeySigner
+from chain.txmanager import LocalKeyTxSigner, TxManager, TxManagerConfig
 from chain.uniswap import get_amount_out
 from chain.wallet.provision import executor_policy, fund, provision_guarded_safe
 from chain.world import load_world
-from connectors.amm.execution import SafeSwapVenue
+from connectors.amm.execution import SafeSwapSender, safe_swap_venues
+from connectors.amm.swap_ledger import SwapLedger
 from connectors.amm.venue import amm_venues_from_manifest
 from connectors.cex import CexVenue, CexVenueConfig
 from connectors.simex import (
@@ -103,8 +107,19 @@ async def _twap(manifest: dict[str, Any], workdir: Path) -> None:
         console.print(f"\nSafe {wallet.address}: 2-of-3 owners, CrossbookGuard enabled "
                       f"(only the swap executor, USDC capped), 1,000,000 USDC")
         executor = manifest["execution"]["swap_executor"]
-        pools = [SafeSwapVenue(pool, amm, wallet, signers[:2], relayer, executor)
-                 for pool in amm.for_symbol("WETH/USDC")]
+        # The relayer pays gas for the Safe's transactions through the transaction manager,
+        # which keeps its nonces and every signed transaction in a store; the Safe venue keeps
+        # which Safe nonce each order used, so a restarted engine knows what was sent.
+        relay_key = Account.create()
+        w3.eth.send_transaction({"from": w3.eth.accounts[0], "to": relay_key.address,
+                                 "value": w3.to_wei(10, "ether")})
+        manager = TxManager(manifest["rpc_url"], [LocalKeyTxSigner(relay_key.key)],
+                            TxManagerConfig(store_url=f"sqlite:///{workdir / 'txm.sqlite'}",
+                                            confirmations=1, poll_interval_s=0.1))
+        sender = SafeSwapSender(wallet, signers[:2], executor, manager, relay_key.address,
+                                SwapLedger(f"sqlite:///{workdir / 'swaps.sqlite'}"))
+        await sender.start()
+        pools = safe_swap_venues(amm, sender, "WETH/USDC")
         venues = [cex, *pools]
         journal = Journal(JournalConfig(url=f"sqlite:///{workdir / 'journal.sqlite'}"))
         engine = build_engine(journal, venues, venues)
@@ -138,6 +153,7 @@ async def _twap(manifest: dict[str, Any], workdir: Path) -> None:
         final = await handle.result()
         _print_report(engine.execution_report("demo-twap"), arrival, str(final.state.value))
         await engine.close()
+        await sender.close()
     finally:
         await cex.close()
         await simex.stop()

@@ -8,7 +8,8 @@ compliance gate (tested on its own in test_gate.py): it accepts, or denies with 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import collections
+from collections.abc import Mapping, Sequence
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -89,3 +90,94 @@ async def api_stack(folder: Path, venues: Sequence[PaperVenue] | None = None,
     server = ApiServer(engine, keys)
     await server.start()
     return server, key
+
+
+def safe_sender(desk: Any, folder: Path, mined_timeout_s: float = 30.0,
+                relayer_index: int = 1, **txm: Any) -> Any:
+    """A SafeSwapSender over a `safe_desk.Desk`: its ledger and the transaction manager's
+    store under `folder`, the relayer one of anvil's development keys (the desk's relayer,
+    account 1, by default). Start it with `await sender.start()`, stop with `close()`."""
+    from chain.txmanager import LocalKeyTxSigner, TxManager, TxManagerConfig
+    from connectors.amm.execution import SafeSwapSender
+    from connectors.amm.swap_ledger import SwapLedger
+
+    from devnet_actions import dev_key
+
+    signer = LocalKeyTxSigner(dev_key(relayer_index))
+    config = TxManagerConfig(**{"store_url": f"sqlite:///{folder / 'txmanager.sqlite'}",
+                                "confirmations": 1, "poll_interval_s": 0.05,
+                                "lease_ttl_s": 2.0, "stuck_after_s": 3600, **txm})
+    manager = TxManager(desk.devnet["rpc_url"], [signer], config)
+    return SafeSwapSender(desk.wallet, desk.signers[:2], desk.executor, manager,
+                          signer.address, SwapLedger(f"sqlite:///{folder / 'swaps.sqlite'}"),
+                          mined_timeout_s)
+
+
+# ---- crash tests: a real risk + compliance gate, and each venue's truth --------------------
+
+class FlatMargin:
+    """No Greeks, no margin use: stands in for risk.margin, which is not under test here."""
+
+    def greeks(self, account: str, underlying: str) -> Any:
+        from risk.pretrade import NO_GREEKS
+        return NO_GREEKS
+
+    def leg_greeks(self, legs: Sequence[Any]) -> Mapping[str, Any]:
+        return {}
+
+    def margin_after(self, account: str, legs: Sequence[Any]) -> Any:
+        from risk.pretrade import MarginImpact
+        return MarginImpact(0.0, float("inf"))
+
+
+class NoCancels:
+    def cancel(self, orders: Sequence[Any], reason: str) -> None:
+        return None
+
+
+# tick, lot, min qty, min notional of simex's WETH/USDC
+SIMEX_FILTER = (D("0.01"), D("0.0001"), D("0.0001"), D(5))
+
+
+def crash_gate(folder: Path, filters: Mapping[str, tuple[Decimal, Decimal, Decimal, Decimal]],
+               symbol: str = "WETH/USDC") -> Any:
+    """The real pre-trade gate and compliance screener (an empty list store) over `filters`
+    per venue, with flat margin: what the crash tests run every child through."""
+    from engine.oms import RiskGate
+    from risk import compliance, pretrade
+
+    checks = pretrade.PreTradeGate(FlatMargin(), NoCancels())
+    checks.state.add_account("desk")
+    for venue, venue_filter in filters.items():
+        checks.state.set_filter(venue, symbol, pretrade.VenueFilter(*venue_filter))
+    store = compliance.ListStore(f"sqlite:///{folder / 'lists.sqlite'}")
+    return RiskGate(checks, compliance.Screener(store), {venue: () for venue in filters},
+                    account="desk", strategy="crash-test")
+
+
+def simex_trades(server: Any) -> list[Any]:
+    from connectors.simex import DEFAULT_API_KEY
+    return list(server.engine.account_trades.get(DEFAULT_API_KEY, []))
+
+
+def check_simex_venue(name: str, server: Any, journal: Journal,
+                      start: Mapping[str, Decimal]) -> int:
+    """No duplicate client order id at simex, the journal's fills are exactly simex's trades,
+    and positions and balances equal simex's; returns the number of our orders there."""
+    from connectors.simex import DEFAULT_API_KEY
+
+    ours = [o for o in server.engine.orders.values() if o.account.api_key == DEFAULT_API_KEY]
+    counts = collections.Counter(o.client_order_id for o in ours)
+    assert max(counts.values()) == 1, f"duplicate orders at {name}: {counts.most_common(3)}"
+    projections = journal.projections()
+    booked = {(coid, trade) for (coid, trade), fill in projections.fills.items()
+              if fill.venue == name}
+    truth = {(t.client_order_id, str(t.trade_id)) for t in simex_trades(server)}
+    assert booked == truth, f"{name}: lost {truth - booked}, extra {booked - truth}"
+    position = sum((t.qty if t.is_buyer else -t.qty for t in simex_trades(server)), D(0))
+    assert projections.positions.get((name, "WETH/USDC"), D(0)) == position
+    balances = server.engine.accounts[DEFAULT_API_KEY].balances
+    for asset in ("WETH", "USDC"):
+        venue_delta = balances[asset].free + balances[asset].locked - start[asset]
+        assert projections.balances.get((name, asset), D(0)) == venue_delta, (name, asset)
+    return len(ours)

@@ -5,6 +5,7 @@
     cancel(client_order_id)    journal OrderCancelRequested -> venue cancel by our id
     reconcile(client_order_id) ask the venue by client id, book what it says; an order the
                                venue provably never got is resent under the same id
+                               (engine/oms/_reconcile.py)
     start()                    replay the journal, reconcile every open order, then accept
 
 Every state change goes through `engine.model.apply` (inside `Journal.append`), so the journal
@@ -70,6 +71,7 @@ from engine.model import (
 from engine.oms._clock import Clock, WallClock
 from engine.oms._errors import NotAccepting, UnknownOrder, UnknownVenue
 from engine.oms._gate import Gate, GateDecision, GateLeg
+from engine.oms._reconcile import OPEN_AT_VENUE, Reconciler
 from engine.oms._spec import ChildSpec, instrument_of
 from engine.oms._venue import ExecutionVenue
 
@@ -80,7 +82,6 @@ _KINDS = {OrderType.MARKET: OrderKind.MARKET, OrderType.LIMIT: OrderKind.LIMIT,
           OrderType.LIMIT_MAKER: OrderKind.LIMIT_MAKER}
 _TIFS = {TimeInForce.GTC: VenueTif.GTC, TimeInForce.IOC: VenueTif.IOC,
          TimeInForce.FOK: VenueTif.FOK}
-_OPEN_AT_VENUE = (OrderStatus.PENDING_NEW, OrderStatus.UNKNOWN)
 EventListener = Callable[[OrderEvent, Order], None]
 
 
@@ -116,7 +117,7 @@ class OrderManager:
         self.book = Projections()
         self.accepting = False
         self.orphan_fills: list[VenueFill] = []  # fills for ids we never created
-        self.resends = 0
+        self.reconciler = Reconciler(self)
         self._next_seq: dict[str, int] = {}
         self._last_sent_ns: dict[str, int] = {}
         self._waiters: dict[str, list[asyncio.Future[Order]]] = {}
@@ -155,7 +156,7 @@ class OrderManager:
             await self.clock.sleep(self.config.reconcile_every_ns)
         self.accepting = True
         if background:
-            self._reconciler = asyncio.create_task(self._reconcile_forever())
+            self._reconciler = asyncio.create_task(self.reconciler.run_forever())
 
     async def close(self) -> None:
         self.accepting = False
@@ -371,7 +372,7 @@ class OrderManager:
             self._unknown(coid, report.reason or "the venue could not say")
             return
         if report.status is VenueOrderStatus.REJECTED:
-            if order.status in (*_OPEN_AT_VENUE, OrderStatus.CANCEL_PENDING):
+            if order.status in (*OPEN_AT_VENUE, OrderStatus.CANCEL_PENDING):
                 self._record(OrderRejected(event_id=self._event_id(coid, "rejected"),
                                            client_order_id=order.client_order_id, ts_ns=ts,
                                            correlation_id=order.parent_id,
@@ -490,60 +491,18 @@ class OrderManager:
             timer.cancel()
         return self.order(coid)
 
-    # ---- reconciliation ---------------------------------------------------------------------
+    # ---- reconciliation (engine/oms/_reconcile.py) ----------------------------------------
+
+    @property
+    def resends(self) -> int:
+        """Orders sent again under their id because the venue provably never got them."""
+        return self.reconciler.resends
 
     async def reconcile(self, coid: str) -> bool:
         """Ask the venue for the order by client id and book its answer; True once resolved
         (the order is no longer UNKNOWN or unacknowledged)."""
-        order = self.order(coid)
-        if order.status.is_terminal:
-            return True
-        if coid in self._in_flight:
-            return False
-        venue = self.venues[order.venue]
-        try:
-            report = await self._timed(venue.query(coid, order.instrument.id))
-        except (TimeoutError, RetryableVenueError, RetryableError):
-            return False
-        if report is None:
-            return await self._absent(order)
-        await self._apply_report(report)
-        return self.order(coid).status not in _OPEN_AT_VENUE
-
-    async def _absent(self, order: Order) -> bool:
-        """The venue has no such order. Unsent or lost: resend under the same client id once
-        the lost request can no longer arrive; a cancel that raced it: canceled."""
-        coid = order.client_order_id
-        last = self._last_sent_ns.get(coid, order.updated_ts_ns)
-        settled = self.clock.now_ns() - last >= self.config.resend_after_ns
-        if order.status is OrderStatus.CANCEL_PENDING and order.venue_order_id is None:
-            if not settled:
-                return False  # the order itself may still reach the venue
-            self._record(OrderCanceled(event_id=f"{coid}/canceled",
-                                       client_order_id=coid, ts_ns=self.clock.now_ns(),
-                                       correlation_id=order.parent_id))
-            return True
-        if order.status not in _OPEN_AT_VENUE or not settled:
-            return False
-        self.resends += 1
-        await self.send(coid)
-        return self.order(coid).status not in _OPEN_AT_VENUE
+        return await self.reconciler.reconcile(coid)
 
     async def reconcile_open(self) -> list[str]:
         """Reconcile every order that is not terminal; return the ids still unresolved."""
-        unresolved: list[str] = []
-        for order in self.open_orders():
-            if not await self.reconcile(order.client_order_id):
-                unresolved.append(order.client_order_id)
-        return unresolved
-
-    async def _reconcile_forever(self) -> None:
-        while True:
-            await self.clock.sleep(self.config.reconcile_every_ns)
-            stale = [o.client_order_id for o in self.open_orders()
-                     if o.status in (*_OPEN_AT_VENUE, OrderStatus.CANCEL_PENDING)]
-            for coid in stale:
-                with contextlib.suppress(Exception):
-                    await self.reconcile(coid)
-
-
+        return await self.reconciler.reconcile_open()

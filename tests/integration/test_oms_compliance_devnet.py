@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from oms_support import safe_sender
 from web3 import Web3
 
 from connectors.amm.execution import SafeSwapVenue
@@ -30,7 +31,9 @@ async def test_engine_when_a_leg_touches_a_sanctioned_address_then_denied_before
     desk = make_desk(w3, devnet)
     amm = amm_venues_from_manifest(w3, devnet)
     pool = amm.by_name("uniswap_v3:WETH/USDC:500")
-    venue = SafeSwapVenue(pool, amm, desk.wallet, desk.signers[:2], desk.relayer, desk.executor)
+    sender = safe_sender(desk, tmp_path)
+    await sender.start()
+    venue = SafeSwapVenue(pool, amm, sender)
     journal = Journal(JournalConfig(url=f"sqlite:///{tmp_path / 'journal.sqlite'}"))
     engine = build_engine(journal, [venue], [venue])
     lists = f"sqlite:///{tmp_path / 'lists.sqlite'}"
@@ -64,3 +67,4 @@ async def test_engine_when_a_leg_touches_a_sanctioned_address_then_denied_before
         assert len(venue.fills) == 1
     finally:
         await engine.close()
+        await sender.close()

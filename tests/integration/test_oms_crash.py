@@ -19,12 +19,11 @@ After 20 kills and a final uninterrupted run, for each venue:
 from __future__ import annotations
 
 import asyncio
-import collections
 import json
 import random
 import signal
 import sys
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -45,41 +44,9 @@ D = Decimal
 
 # ---- the engine process -------------------------------------------------------------------
 
-class _FlatMargin:
-    """No Greeks, no margin use: stands in for risk.margin, which is not under test here."""
-
-    def greeks(self, account: str, underlying: str) -> Any:
-        from risk.pretrade import NO_GREEKS
-        return NO_GREEKS
-
-    def leg_greeks(self, legs: Sequence[Any]) -> Mapping[str, Any]:
-        return {}
-
-    def margin_after(self, account: str, legs: Sequence[Any]) -> Any:
-        from risk.pretrade import MarginImpact
-        return MarginImpact(0.0, float("inf"))
-
-
-class _NoCancels:
-    def cancel(self, orders: Sequence[Any], reason: str) -> None:
-        return None
-
-
-def _gate(folder: Path, venues: Sequence[str]) -> Any:
-    from engine.oms import RiskGate
-    from risk import compliance, pretrade
-
-    checks = pretrade.PreTradeGate(_FlatMargin(), _NoCancels())
-    checks.state.add_account("desk")
-    for venue in venues:
-        checks.state.set_filter(venue, "WETH/USDC", pretrade.VenueFilter(
-            D("0.01"), D("0.0001"), D("0.0001"), D(5)))
-    store = compliance.ListStore(f"sqlite:///{folder / 'lists.sqlite'}")
-    return RiskGate(checks, compliance.Screener(store), {venue: () for venue in venues},
-                    account="desk", strategy="crash-test")
-
-
 async def _engine_process(config: dict[str, Any]) -> None:
+    from oms_support import SIMEX_FILTER, crash_gate
+
     from connectors.cex import CexVenue, CexVenueConfig
     from connectors.simex import DEFAULT_API_KEY, DEFAULT_API_SECRET
     from engine.api import Engine
@@ -93,7 +60,8 @@ async def _engine_process(config: dict[str, Any]) -> None:
                                             request_timeout_s=2.0, fill_poll_s=1.0))
               for name, urls in config["venues"].items()}
     journal = Journal(JournalConfig(url=f"sqlite:///{folder / 'journal.sqlite'}"))
-    oms = OrderManager(journal, venues, _gate(folder, list(venues)),
+    gate = crash_gate(folder, {name: SIMEX_FILTER for name in venues})
+    oms = OrderManager(journal, venues, gate,
                        config=OmsConfig(request_timeout_ns=4 * 10**9,
                                         resend_after_ns=2 * 10**9,
                                         reconcile_every_ns=200_000_000))
@@ -145,33 +113,11 @@ def _delay(servers: Mapping[str, Any], delay_ms: int) -> None:
         server.faults.update({"delay_ms": delay_ms})
 
 
-def _trades(server: Any) -> list[Any]:
-    from connectors.simex import DEFAULT_API_KEY
-    return list(server.engine.account_trades.get(DEFAULT_API_KEY, []))
-
-
-def _check_venue(name: str, server: Any, journal: Any, start: Mapping[str, Decimal]) -> None:
-    from connectors.simex import DEFAULT_API_KEY
-
-    ours = [o for o in server.engine.orders.values() if o.account.api_key == DEFAULT_API_KEY]
-    counts = collections.Counter(o.client_order_id for o in ours)
-    assert max(counts.values()) == 1, f"duplicate orders at {name}: {counts.most_common(3)}"
-    projections = journal.projections()
-    booked = {(coid, trade) for (coid, trade), fill in projections.fills.items()
-              if fill.venue == name}
-    truth = {(t.client_order_id, str(t.trade_id)) for t in _trades(server)}
-    assert booked == truth, f"{name}: lost {truth - booked}, extra {booked - truth}"
-    position = sum((t.qty if t.is_buyer else -t.qty for t in _trades(server)), D(0))
-    assert projections.positions.get((name, "WETH/USDC"), D(0)) == position
-    balances = server.engine.accounts[DEFAULT_API_KEY].balances
-    for asset in ("WETH", "USDC"):
-        venue_delta = balances[asset].free + balances[asset].locked - start[asset]
-        assert projections.balances.get((name, asset), D(0)) == venue_delta, (name, asset)
-
-
 @pytest.mark.integration
 async def test_engine_killed_at_random_points_then_no_duplicate_no_lost_fill_no_residual(
         tmp_path: Path) -> None:
+    from oms_support import check_simex_venue
+
     from connectors.simex import DEFAULT_API_KEY, SimexConfig, SimexServer
     from connectors.simex.faults import FaultPlan
     from engine.journal import Journal, JournalConfig
@@ -210,7 +156,7 @@ async def test_engine_killed_at_random_points_then_no_duplicate_no_lost_fill_no_
         assert report["state"] == "completed" and report["residual"] == {}
         journal = Journal(JournalConfig(url=f"sqlite:///{tmp_path / 'journal.sqlite'}"))
         for name, server in servers.items():
-            _check_venue(name, server, journal, start)
+            check_simex_venue(name, server, journal, start)
         assert journal.projections() == journal.replay()
         orders = journal.projections().orders.values()
         assert all(order.status.is_terminal for order in orders)
@@ -227,4 +173,5 @@ async def test_engine_killed_at_random_points_then_no_duplicate_no_lost_fill_no_
 
 
 if __name__ == "__main__":
+    sys.path.insert(0, str(Path(__file__).parents[1]))  # tests/: the shared test helpers
     asyncio.run(_engine_process(json.loads(sys.argv[1])))

@@ -3,10 +3,13 @@ venue's order interface (place / query / cancel by client order id)."""
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import pytest
+from oms_support import safe_sender
 from web3 import Web3
 
 from connectors.amm.execution import SafeSwapVenue
@@ -20,11 +23,15 @@ pytestmark = pytest.mark.integration
 
 
 @pytest.fixture
-def venue(w3: Web3, devnet: dict[str, Any]) -> SafeSwapVenue:
+async def venue(w3: Web3, devnet: dict[str, Any], tmp_path: Path
+                ) -> AsyncIterator[SafeSwapVenue]:
     desk = make_desk(w3, devnet)
     amm = amm_venues_from_manifest(w3, devnet)
     pool = amm.by_name("uniswap_v3:WETH/USDC:500")
-    return SafeSwapVenue(pool, amm, desk.wallet, desk.signers[:2], desk.relayer, desk.executor)
+    sender = safe_sender(desk, tmp_path)
+    await sender.start()
+    yield SafeSwapVenue(pool, amm, sender)
+    await sender.close()
 
 
 async def test_place_when_market_buy_then_filled_at_the_quote_and_fill_delivered_once(
