@@ -20,7 +20,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from oms_support import SIMEX_FILTER, check_simex_venue, crash_gate, safe_sender
 from web3 import Web3
 
 from chain.txmanager import TxState
@@ -34,6 +33,7 @@ from engine.model import OrderStatus
 from engine.oms import OmsConfig, OrderManager
 from engine.router import Router
 
+from oms_support import SIMEX_FILTER, check_simex_venue, crash_gate, safe_sender
 from safe_desk import Desk, make_desk
 
 pytestmark = pytest.mark.integration

@@ -9,7 +9,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from oms_support import safe_sender
 from web3 import Web3
 
 from connectors.amm.execution import SafeSwapVenue
@@ -20,6 +19,7 @@ from engine.model import DenialReason, OrderStatus, Side
 from engine.oms import ChildSpec
 from risk.compliance import AddressRole, ListEffect, ListStore
 
+from oms_support import safe_sender
 from safe_desk import make_desk
 
 pytestmark = pytest.mark.integration

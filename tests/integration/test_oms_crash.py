@@ -45,14 +45,14 @@ D = Decimal
 # ---- the engine process -------------------------------------------------------------------
 
 async def _engine_process(config: dict[str, Any]) -> None:
-    from oms_support import SIMEX_FILTER, crash_gate
-
     from connectors.cex import CexVenue, CexVenueConfig
     from connectors.simex import DEFAULT_API_KEY, DEFAULT_API_SECRET
     from engine.api import Engine
     from engine.journal import Journal, JournalConfig
     from engine.oms import OmsConfig, OrderManager
     from engine.router import Router
+
+    from oms_support import SIMEX_FILTER, crash_gate
 
     folder = Path(config["folder"])
     venues = {name: CexVenue(CexVenueConfig(name, DEFAULT_API_KEY, DEFAULT_API_SECRET,
@@ -116,11 +116,11 @@ def _delay(servers: Mapping[str, Any], delay_ms: int) -> None:
 @pytest.mark.integration
 async def test_engine_killed_at_random_points_then_no_duplicate_no_lost_fill_no_residual(
         tmp_path: Path) -> None:
-    from oms_support import check_simex_venue
-
     from connectors.simex import DEFAULT_API_KEY, SimexConfig, SimexServer
     from connectors.simex.faults import FaultPlan
     from engine.journal import Journal, JournalConfig
+
+    from oms_support import check_simex_venue
 
     servers = {name: SimexServer(SimexConfig(name=name),
                                  faults=FaultPlan(seed=SEED, never_answer_orders=3))

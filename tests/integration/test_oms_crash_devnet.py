@@ -56,8 +56,6 @@ EXECUTION_SUCCESS = Web3.keccak(text="ExecutionSuccess(bytes32,uint256)")
 # ---- the engine process -------------------------------------------------------------------
 
 async def _engine_process(config: dict[str, Any]) -> None:
-    from oms_support import SIMEX_FILTER, crash_gate, safe_sender
-
     from chain.devnet import connect
     from chain.wallet import SafeWallet
     from connectors.amm.execution import SafeSwapVenue
@@ -70,6 +68,7 @@ async def _engine_process(config: dict[str, Any]) -> None:
     from engine.oms import OmsConfig, OrderManager
     from engine.router import Router
 
+    from oms_support import SIMEX_FILTER, crash_gate, safe_sender
     from safe_desk import Desk, KeySigner
 
     folder = Path(config["folder"])
@@ -202,12 +201,11 @@ def _check_chain(w3: Web3, desk: Any, folder: Path, journal: Any, from_block: in
 async def test_engine_killed_during_cex_dex_twap_then_no_duplicate_no_lost_fill_no_residual(
         w3: Web3, devnet: dict[str, Any], tmp_path: Path,
         block_every_second: Callable[[], None]) -> None:
-    from oms_support import check_simex_venue
-
     from connectors.simex import DEFAULT_API_KEY, SimexConfig, SimexServer
     from connectors.simex.faults import FaultPlan
     from engine.journal import Journal, JournalConfig
 
+    from oms_support import check_simex_venue
     from safe_desk import make_desk
 
     began = time.monotonic()

@@ -15,7 +15,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from oms_support import safe_sender
 from web3 import Web3
 
 from chain.wallet import relay
@@ -25,6 +24,7 @@ from connectors.amm.venue import amm_venues_from_manifest
 from connectors.orders import OrderKind, OrderRequest, VenueOrderStatus
 from connectors.venue import Side
 
+from oms_support import safe_sender
 from safe_desk import Desk, make_desk
 
 pytestmark = pytest.mark.integration

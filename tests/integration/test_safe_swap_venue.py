@@ -9,7 +9,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from oms_support import safe_sender
 from web3 import Web3
 
 from connectors.amm.execution import SafeSwapVenue
@@ -17,6 +16,7 @@ from connectors.amm.venue import amm_venues_from_manifest
 from connectors.orders import InvalidOrderRequest, OrderKind, OrderRequest, VenueOrderStatus
 from connectors.venue import Side
 
+from oms_support import safe_sender
 from safe_desk import make_desk
 
 pytestmark = pytest.mark.integration

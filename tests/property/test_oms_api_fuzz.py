@@ -15,6 +15,7 @@ import aiohttp
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+
 from oms_support import api_stack, paper
 
 VALID = {"request_id": "fuzz-1", "venue": "paper", "symbol": "WETH/USDC", "side": "buy",

@@ -11,10 +11,11 @@ from pathlib import Path
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from oms_support import SECOND, StaticGate, journal_at, paper, started_oms
 
 from engine.model import Side
 from engine.oms import ChildSpec, Fault, ManualClock
+
+from oms_support import SECOND, StaticGate, journal_at, paper, started_oms
 
 ORDERS = st.lists(st.tuples(st.sampled_from([None, *Fault]), st.sampled_from(list(Side)),
                             st.integers(1, 30)), min_size=1, max_size=8)

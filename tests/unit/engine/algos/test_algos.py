@@ -8,7 +8,6 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from oms_support import SECOND, StaticGate, journal_at, paper, started_oms
 
 from engine.algos import (
     AlgoState,
@@ -29,6 +28,8 @@ from engine.errors import InvalidValue
 from engine.model import DenialReason, OrderStatus, Side
 from engine.oms import ManualClock, OrderManager, PaperVenue
 from engine.router import Router
+
+from oms_support import SECOND, StaticGate, journal_at, paper, started_oms
 
 D = Decimal
 

@@ -8,13 +8,14 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from oms_support import SECOND, StaticGate, journal_at, paper, started_oms
 
 from engine.errors import InvalidValue
 from engine.legs import GroupState, LegGroup, LegGroupParams, LegPolicy, LegSpec, OnFailure
 from engine.model import OrderStatus, Side
 from engine.oms import Fault, ManualClock, OrderManager, PaperVenue
 from engine.router import Router
+
+from oms_support import SECOND, StaticGate, journal_at, paper, started_oms
 
 D = Decimal
 

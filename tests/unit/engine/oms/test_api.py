@@ -10,9 +10,10 @@ from typing import Any
 
 import aiohttp
 import pytest
-from oms_support import api_stack
 
 from engine.api import ApiKeys, hash_key
+
+from oms_support import api_stack
 
 ORDER = {"request_id": "r-1", "venue": "paper", "symbol": "WETH/USDC", "side": "buy",
          "qty": "1.5"}

@@ -105,10 +105,10 @@ def test_check_when_one_leg_of_a_group_fails_then_the_group_is_denied(gate: Risk
 
 async def test_gate_tracking_fills_when_position_limit_reached_then_next_order_denied(
         tmp_path: Path) -> None:
-    from oms_support import journal_at, paper
-
     from engine.model import OrderStatus
     from engine.oms import ChildSpec, ManualClock, OrderManager, SpotCashMargin
+
+    from oms_support import journal_at, paper
 
     checks = pretrade.PreTradeGate(FlatMargin(), NoCancels())
     checks.margin_view = SpotCashMargin(checks.state)

@@ -7,7 +7,6 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from oms_support import SECOND, StaticGate, journal_at, paper, started_oms
 
 from connectors.orders import OrderRequest, VenueOrderReport
 from engine.journal import Journal
@@ -21,6 +20,8 @@ from engine.model import (
     client_order_id,
 )
 from engine.oms import ChildSpec, Fault, ManualClock, NotAccepting, OrderManager, PaperVenue
+
+from oms_support import SECOND, StaticGate, journal_at, paper, started_oms
 
 D = Decimal
 
