@@ -47,8 +47,8 @@ def atm_call(markets: dict[str, Any], base: str = "BTC") -> str:
     calls = [m for m in markets.values() if m["option"] and m["base"] == base
              and m["optionType"] == "call"]
     expiry = sorted({m["expiry"] for m in calls})[2]
-    return min((m for m in calls if m["expiry"] == expiry),
-               key=lambda m: abs(m["strike"] - 95000 if base == "BTC" else 0))["symbol"]
+    return str(min((m for m in calls if m["expiry"] == expiry),
+                   key=lambda m: abs(m["strike"] - 95000))["symbol"])
 
 
 async def test_load_markets_when_async_client_then_options_perps_and_futures_parse(

@@ -73,8 +73,8 @@ def test_listing_when_default_config_then_options_perps_and_futures_by_deribit_n
     assert (option.strike, option.is_call, option.contract_size, option.min_amount) == (
         D(95000), True, D(1), D("0.1"))
     assert "BTC-4DEC26-95000-P" in listed
-    strikes = sorted(i.strike for i in listed.values()
-                     if i.is_option and i.name.startswith("BTC-4DEC26") and i.is_call)
+    strikes = sorted(i.strike for i in listed.values() if i.strike is not None
+                     and i.name.startswith("BTC-4DEC26") and i.is_call)
     assert strikes[0] < D(95000) < strikes[-1] and len(strikes) == 13
 
 
