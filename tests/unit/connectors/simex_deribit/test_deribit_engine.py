@@ -124,7 +124,7 @@ def test_time_in_force_and_post_only_when_book_thin_then_deribit_outcomes(
     engine.place(order("mm", CALL, "sell", "1", "0.05"))
     fok, trades, _ = engine.place(order(me(engine), CALL, "buy", "2", "0.05",
                                         tif="fill_or_kill"))
-    assert (fok.state, fok.filled, len(trades)) == ("cancelled", 0, 0)
+    assert (fok.state, fok.filled, len(trades)) == ("cancelled", D(0), 0)
     ioc, trades, _ = engine.place(order(me(engine), CALL, "buy", "2", "0.05",
                                         tif="immediate_or_cancel"))
     assert (ioc.state, ioc.filled, len(trades)) == ("cancelled", D(1), 1)
