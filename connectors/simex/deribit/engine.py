@@ -185,6 +185,7 @@ class DerivativesEngine:
         self.public_trades: dict[str, deque[PublicTrade]] = {
             name: deque(maxlen=1000) for name in self.instruments}
         self._trade_seq: dict[str, int] = {}
+        self.settled: dict[str, Decimal] = {}  # expired instrument -> delivery price
         self._next_order = 1
         self._next_trade = 1
         for account in config.accounts:
@@ -207,6 +208,9 @@ class DerivativesEngine:
             raise e.instrument_not_found(name)
         return instrument
 
+    def active(self, instrument: Instrument) -> bool:
+        return instrument.name not in self.settled
+
     # ---- commands -------------------------------------------------------------------------
 
     def place(self, request: OrderRequest) -> tuple[DerivOrder, list[UserTrade], Changes]:
@@ -214,6 +218,8 @@ class DerivativesEngine:
         request is refused (nothing changes then)."""
         account = self.accounts[request.api_key]
         instrument = self.instrument(request.instrument)
+        if not self.active(instrument):
+            raise e.book_closed()
         book = self.books[instrument.name]
         amount = self._checked_amount(instrument, request.amount)
         price = request.price if request.order_type == "limit" else None
@@ -307,6 +313,45 @@ class DerivativesEngine:
         books = [mine.get(instrument, {})] if instrument is not None else list(mine.values())
         return [o for orders in books for o in orders.values()
                 if currency is None or o.instrument.currency == currency]
+
+    # ---- delivery -----------------------------------------------------------------------
+
+    def settle_expired(self) -> Changes:
+        """Deliver every instrument past its expiry at the index (Deribit delivers at the
+        30-minute TWAP of its index; the simulator takes the index at expiry): open orders
+        are cancelled, options pay their intrinsic value in the coin (a call
+        max(S - K, 0) / S per contract), futures realise size x (1 / entry - 1 / S)."""
+        changes, now = Changes(), self.clock_ms()
+        for instrument in self.instruments.values():
+            if instrument.perpetual or instrument.expiry_ms > now or not self.active(
+                    instrument):
+                continue
+            delivery = self.marks.index[instrument.currency]
+            self.settled[instrument.name] = delivery
+            for account in self.accounts.values():
+                for order in self.open_orders(account.api_key, instrument=instrument.name):
+                    self._cancel(order, "settlement", changes)
+                position = account.positions.get(instrument.name)
+                if position is not None and position.size:
+                    self._deliver(account, position, delivery)
+            self._flush(self.books[instrument.name], changes)
+        return changes
+
+    @staticmethod
+    def _deliver(account: DerivAccount, position: Position, delivery: Decimal) -> None:
+        instrument = position.instrument
+        if instrument.is_option:
+            assert instrument.strike is not None
+            intrinsic = (delivery - instrument.strike if instrument.is_call
+                         else instrument.strike - delivery)
+            payoff = max(intrinsic, _ZERO) / delivery
+            account.cash[instrument.currency] += (position.size * payoff).quantize(_COIN)
+            pnl = (payoff - position.average_price) * position.size
+        else:
+            pnl = position.size * (1 / position.average_price - 1 / delivery)
+            account.cash[instrument.currency] += pnl.quantize(_COIN)
+        position.realized += pnl.quantize(_COIN)
+        position.size, position.average_price = _ZERO, _ZERO
 
     # ---- funding ------------------------------------------------------------------------
 

@@ -97,7 +97,8 @@ class DeribitMakers:
 
     def requote_all(self) -> None:
         for instrument in self.engine.instruments.values():
-            self.requote(instrument)
+            if self.engine.active(instrument):
+                self.requote(instrument)
 
     def drift(self) -> None:
         """One step of the index random walk, `drift_bps` at most, per currency."""

@@ -210,12 +210,12 @@ class MethodTable:
         if kind is not None and kind not in ("option", "future", "spot", "future_combo",
                                              "option_combo"):
             raise e.invalid_params("kind", f"unknown kind: {kind}")
-        if flag(params, "expired"):
-            return []  # nothing has expired in a simulator that lists from its start
+        expired = flag(params, "expired")
         return [wire.instrument_json(self.engine, i, n + 1)
                 for n, i in enumerate(self._listing())
                 if (currency is None or i.currency == currency)
-                and (kind is None or i.kind.value == kind)]
+                and (kind is None or i.kind.value == kind)
+                and self.engine.active(i) != expired]
 
     async def get_instrument(self, params: Params, caller: Caller) -> dict[str, Any]:
         instrument = self.instrument(params)
@@ -303,6 +303,9 @@ class MethodTable:
             if parts[0] == "book":
                 session.pending.append(notification(channel,
                                                     book_snapshot(self.server, parts[1])))
+            elif parts[0] == "ticker":  # the current ticker at once, then on each change
+                session.pending.append(notification(channel, wire.market_data(
+                    self.engine, self.engine.instrument(parts[1]))))
         return accepted
 
     async def unsubscribe(self, params: Params, caller: Caller) -> list[str]:

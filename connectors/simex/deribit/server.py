@@ -120,6 +120,7 @@ class DeribitServer:
             self.makers.requote_all()  # books are full before the first request
             self._tasks.append(asyncio.create_task(run_makers(self)))
         self._tasks.append(asyncio.create_task(self._funding_loop()))
+        self._tasks.append(asyncio.create_task(self._delivery_loop()))
 
     async def stop_makers(self) -> None:
         """Stop requoting and drifting (books then stay as they are)."""
@@ -148,6 +149,11 @@ class DeribitServer:
         while True:
             await asyncio.sleep(interval / 1000)
             self.publish(self.engine.apply_funding(interval))
+
+    async def _delivery_loop(self) -> None:
+        while True:
+            self.publish(self.engine.settle_expired())
+            await asyncio.sleep(1)
 
     def publish(self, changes: Changes) -> None:
         for session in list(self.sessions):
