@@ -13,8 +13,8 @@ from typing import TYPE_CHECKING, Any
 
 from connectors.simex.deribit import errors as e
 from connectors.simex.deribit import wire
-from connectors.simex.deribit.engine import DerivAccount, DerivOrder, OrderRequest
 from connectors.simex.deribit.instruments import Instrument
+from connectors.simex.deribit.model import DerivAccount, DerivOrder, OrderRequest
 from connectors.simex.deribit.streams import book_snapshot, notification
 
 if TYPE_CHECKING:

@@ -32,9 +32,10 @@ from aiohttp import WSMsgType, web
 
 from connectors.simex.deribit import errors as e
 from connectors.simex.deribit.config import DeribitConfig
-from connectors.simex.deribit.engine import Changes, DerivAccount, DerivativesEngine
+from connectors.simex.deribit.engine import DerivativesEngine
 from connectors.simex.deribit.makers import DeribitMakers, run_makers
 from connectors.simex.deribit.methods import MethodTable
+from connectors.simex.deribit.model import Changes, DerivAccount
 from connectors.simex.deribit.streams import Session, notifications
 
 Params = dict[str, Any]

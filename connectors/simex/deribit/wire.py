@@ -9,15 +9,15 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from connectors.simex.deribit.engine import (
-    DerivativesEngine,
+from connectors.simex.deribit.engine import DerivativesEngine
+from connectors.simex.deribit.instruments import OPTION_TICK_ABOVE, Instrument
+from connectors.simex.deribit.model import (
     DerivOrder,
     Position,
     PublicTrade,
     Summary,
     UserTrade,
 )
-from connectors.simex.deribit.instruments import OPTION_TICK_ABOVE, Instrument
 from connectors.simex.deribit.pricing import implied_vol
 
 JsonDict = dict[str, Any]

@@ -8,8 +8,9 @@ from decimal import Decimal as D
 import pytest
 
 from connectors.simex.deribit.config import DeribitConfig, DeribitMakerConfig
-from connectors.simex.deribit.engine import DerivativesEngine, OrderRequest
+from connectors.simex.deribit.engine import DerivativesEngine
 from connectors.simex.deribit.errors import DeribitApiError
+from connectors.simex.deribit.model import OrderRequest
 
 NOW_MS = int(dt.datetime(2026, 11, 25, 12, tzinfo=dt.UTC).timestamp() * 1000)
 CALL = "BTC-1JAN27-95000-C"
