@@ -293,3 +293,22 @@ async def test_expiry_when_delivered_then_the_option_pays_in_coin_and_leaves_the
     with pytest.raises(ccxt_async.ExchangeError, match="10012"):
         await user.private_get_buy({"instrument_name": markets[symbol]["id"], "amount": 1,
                                     "type": "limit", "price": 0.05})
+
+
+async def test_market_data_calls_when_made_by_ccxt_then_answered_from_books_and_surface(
+        user: Any) -> None:
+    markets = await user.load_markets()
+    await user.create_order("BTC/USD:BTC", "market", "buy", 100)
+    tickers = await user.fetch_tickers(params={"code": "BTC"})
+    assert len(tickers) == sum(1 for m in markets.values() if m["base"] == "BTC")
+    assert all(t["bid"] < t["ask"] for t in tickers.values() if t["bid"] and t["ask"])
+    funding = await user.fetch_funding_rate("BTC/USD:BTC")
+    assert funding["info"]["result"] == 0.0005  # one 8-hour period at the damped rate
+    chain = await user.fetch_option_chain("BTC")
+    assert len(chain) == sum(1 for m in markets.values() if m["option"] and m["base"] == "BTC")
+    option = await user.fetch_option(atm_call(markets))
+    assert option["bidPrice"] < option["markPrice"] < option["askPrice"]
+    assert (await user.fetch_open_interest("BTC/USD:BTC"))["openInterestValue"] == 100
+    [printed] = await user.fetch_trades("BTC/USD:BTC")
+    assert (printed["side"], printed["amount"]) == ("buy", 100)
+    assert (await user.fetch_time()) == pytest.approx(time.time() * 1000, abs=5000)

@@ -88,6 +88,8 @@ class MethodTable:
             "get_index_price": self.get_index_price, "get_index": self.get_index,
             "get_contract_size": self.get_contract_size,
             "get_book_summary_by_currency": self.get_book_summary_by_currency,
+            "get_book_summary_by_instrument": self.get_book_summary_by_instrument,
+            "get_funding_rate_value": self.get_funding_rate_value,
             "get_last_trades_by_instrument": self.get_last_trades,
             "get_last_trades_by_instrument_and_time": self.get_last_trades,
             "set_heartbeat": self.ok, "disable_heartbeat": self.ok,
@@ -114,6 +116,7 @@ class MethodTable:
             "get_positions": self.positions, "get_position": self.position,
             "get_account_summary": self.account_summary,
             "get_account_summaries": self.account_summaries,
+            "get_subaccounts": self.subaccounts,
             "subscribe": self.subscribe, "unsubscribe": self.unsubscribe,
             "unsubscribe_all": self.unsubscribe_all, "logout": self.logout,
         }
@@ -261,13 +264,34 @@ class MethodTable:
         for instrument in self._listing():
             if instrument.currency != code or (kind and instrument.kind.value != kind):
                 continue
-            data = wire.market_data(self.engine, instrument)
-            data.update({"bid_price": data["best_bid_price"],
-                         "ask_price": data["best_ask_price"], "base_currency": code,
-                         "quote_currency": "USD", "creation_timestamp": data["timestamp"],
-                         "volume": data["stats"]["volume"]})
-            out.append(data)
+            out.append(self._book_summary(instrument))
         return out
+
+    async def get_book_summary_by_instrument(self, params: Params,
+                                             caller: Caller) -> list[dict[str, Any]]:
+        return [self._book_summary(self.instrument(params))]
+
+    def _book_summary(self, instrument: Instrument) -> dict[str, Any]:
+        data = wire.market_data(self.engine, instrument)
+        data.update({"bid_price": data["best_bid_price"], "ask_price": data["best_ask_price"],
+                     "base_currency": instrument.currency, "quote_currency": "USD",
+                     "creation_timestamp": data["timestamp"],
+                     "volume": data["stats"]["volume"]})
+        return data
+
+    async def get_funding_rate_value(self, params: Params, caller: Caller) -> float | int:
+        """The funding accrued over [start, end] at the current 8-hour rate (the simulator
+        keeps no funding history)."""
+        instrument = self.instrument(params)
+        if not instrument.perpetual:
+            raise e.invalid_params("instrument_name", "not a perpetual")
+        start, end = decimal(params, "start_timestamp"), decimal(params, "end_timestamp")
+        if start is None or end is None or end < start:
+            raise e.invalid_params("end_timestamp", "start_timestamp <= end_timestamp required")
+        rate = self.engine.funding_rate_8h(instrument.currency)
+        value = wire.num(rate * (end - start) / (8 * 3_600_000))
+        assert value is not None
+        return value
 
     async def get_last_trades(self, params: Params, caller: Caller) -> dict[str, Any]:
         instrument = self.instrument(params)
@@ -462,6 +486,10 @@ class MethodTable:
         code = self.currency(params)
         assert code is not None
         return wire.summary_json(self.engine.summary(self.me(caller), code), 1)
+
+    async def subaccounts(self, params: Params, caller: Caller) -> list[dict[str, Any]]:
+        return [{"id": 1, "type": "main", "username": "simex", "system_name": "simex",
+                 "email": "", "is_password": False, "login_enabled": False}]
 
     async def account_summaries(self, params: Params, caller: Caller) -> dict[str, Any]:
         me = self.me(caller)
