@@ -8,6 +8,7 @@ found. Blocks are mined by hand (anvil automines one block per transaction).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -16,6 +17,7 @@ from typing import Any
 
 import ccxt
 import ccxt.async_support as ccxt_async
+import ccxt.pro as ccxt_pro
 import pytest
 from eth_account import Account
 from eth_utils.crypto import keccak
@@ -300,3 +302,34 @@ async def test_deposit_when_reorg_moves_it_to_a_later_block_then_credited_exactl
     await asyncio.sleep(0.3)
     assert len(await binance.fetch_deposits("USDC")) == 1
     assert free(exchange_server, "USDC") == before + 4
+
+
+async def test_balance_stream_when_deposit_credited_and_withdrawal_applied_then_pushed(
+        exchange_server: SimexServer, devnet: dict[str, Any], w3: Web3) -> None:
+    user = ccxt_pro.binance({"apiKey": DEFAULT_API_KEY, "secret": DEFAULT_API_SECRET})
+    user.urls["api"] = {**user.urls["api"], **exchange_server.ccxt_urls()}
+    balances: list[float] = []
+
+    async def collect() -> None:
+        while True:
+            balances.append((await user.watch_balance())["USDC"]["free"])
+
+    watcher = asyncio.create_task(collect())
+    try:
+        await user.load_markets()
+        await asyncio.sleep(0.3)  # the user stream is up
+        address = (await user.fetch_deposit_address("USDC"))["address"]
+        await deposit_usdc(w3, devnet, address, 2_000_000)
+        mine(w3, 2)
+
+        async def pushed(value: float) -> bool:
+            return bool(balances) and balances[-1] == value
+
+        await until(lambda: pushed(1_000_002.0))
+        await user.withdraw("USDC", 5, w3.eth.accounts[5], {"network": NETWORK})
+        await until(lambda: pushed(1_000_002.0 - 6))
+    finally:
+        watcher.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await watcher
+        await user.close()

@@ -64,6 +64,9 @@ def apply(ledger: CapitalLedger, **params: str) -> tuple[str, bool]:
     ({"coin": "USDC", "network": "ETH", "address": TO, "amount": "10"}, -4001),
     ({"coin": "USDC", "address": "0xabc", "amount": "10"}, -4033),
     ({"coin": "USDC", "address": TO, "addressTag": "7", "amount": "10"}, -4033),
+    # EIP-55: one letter's case flipped in a checksummed address is a typo, not an address.
+    ({"coin": "USDC", "address": "0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAeD", "amount": "10"},
+     -4033),
     ({"coin": "USDC", "address": TO, "amount": "10.0000001"}, -4021),
     ({"coin": "USDC", "address": TO, "amount": "1.5"}, -4022),
     ({"coin": "USDC", "address": TO, "amount": "1001"}, -4023),
