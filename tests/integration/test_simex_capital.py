@@ -333,3 +333,25 @@ async def test_balance_stream_when_deposit_credited_and_withdrawal_applied_then_
         with contextlib.suppress(asyncio.CancelledError):
             await watcher
         await user.close()
+
+
+async def test_deposit_when_account_was_added_after_start_then_its_address_is_watched(
+        exchange_server: SimexServer, devnet: dict[str, Any], w3: Web3) -> None:
+    exchange_server.engine.add_account("late-key", "late-secret", {})
+    late = ccxt_async.binance({"apiKey": "late-key", "secret": "late-secret"})
+    late.urls["api"] = {**late.urls["api"], **exchange_server.ccxt_urls()}
+    try:
+        address = (await late.fetch_deposit_address("USDC"))["address"]
+        assert address != exchange_server.capital.deposit_address(DEFAULT_API_KEY, NETWORK)
+        await deposit_usdc(w3, devnet, address, 1_500_000)
+        mine(w3, 2)
+
+        async def credited() -> bool:
+            deposits = await late.fetch_deposits("USDC")
+            return bool(deposits) and deposits[0]["status"] == "ok"
+
+        await until(credited)
+    finally:
+        await late.close()
+    late_usdc = exchange_server.engine.accounts["late-key"].balance("USDC").free
+    assert late_usdc == D("1.5")
