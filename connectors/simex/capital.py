@@ -36,21 +36,19 @@ import enum
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from decimal import ROUND_DOWN, Decimal, InvalidOperation
 from typing import Any
 
 from eth_utils.address import to_checksum_address
 
+from connectors.simex import capital_wire as wire
 from connectors.simex import errors as e
 from connectors.simex.matching import Account
 from connectors.simex.wire import d8
 
-ADDRESS_REGEX = r"^(0x)[0-9A-Fa-f]{40}$"
-_ADDRESS = re.compile(ADDRESS_REGEX)
+_ADDRESS = re.compile(wire.ADDRESS_REGEX)
 _ORDER_ID = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
 _AMOUNT = re.compile(r"^[0-9]{1,20}(\.[0-9]{1,18})?$")
-_DEFAULT_WINDOW_MS = 90 * 86_400_000  # Binance's default startTime: 90 days back
 
 
 class DepositStatus(enum.IntEnum):
@@ -376,7 +374,7 @@ class CapitalLedger:
                 "locked": d8(balance.locked if balance else None),
                 "freeze": "0", "withdrawing": d8(self._withdrawing(account.api_key, coin)),
                 "ipoing": "0", "ipoable": "0", "storage": "0", "isLegalMoney": False,
-                "trading": True, "networkList": [_network_json(n) for n in networks],
+                "trading": True, "networkList": [wire.network_json(n) for n in networks],
             })
         return result
 
@@ -386,19 +384,19 @@ class CapitalLedger:
 
     def deposit_history(self, api_key: str, params: dict[str, str]) -> list[dict[str, Any]]:
         """GET /sapi/v1/capital/deposit/hisrec: newest first."""
-        start, end = _window(params, self.now_ms())
+        start, end = wire.window(params, self.now_ms())
         chosen = [d for d in self.deposits.values() if d.api_key == api_key
                   and start <= d.insert_ms <= end
                   and params.get("coin") in (None, "", d.coin)
                   and params.get("status") in (None, "", str(int(d.status)))
                   and params.get("txId") in (None, "", d.tx_hash)]
         chosen.sort(key=lambda d: (d.insert_ms, int(d.deposit_id)), reverse=True)
-        return [_deposit_json(d, self._min_confirm(d.network))
-                for d in _page(chosen, params)]
+        return [wire.deposit_json(d, self._min_confirm(d.network))
+                for d in wire.page(chosen, params)]
 
     def withdraw_history(self, api_key: str, params: dict[str, str]) -> list[dict[str, Any]]:
         """GET /sapi/v1/capital/withdraw/history: newest first."""
-        start, end = _window(params, self.now_ms())
+        start, end = wire.window(params, self.now_ms())
         ids = {i for i in (params.get("idList") or "").split(",") if i}
         chosen = [w for w in self.withdrawals.values() if w.api_key == api_key
                   and start <= w.apply_ms <= end
@@ -407,67 +405,7 @@ class CapitalLedger:
                   and params.get("withdrawOrderId") in (None, "", w.withdraw_order_id)
                   and (not ids or w.withdrawal_id in ids)]
         chosen.sort(key=lambda w: (w.apply_ms, w.withdrawal_id), reverse=True)
-        return [_withdrawal_json(w) for w in _page(chosen, params)]
+        return [wire.withdrawal_json(w) for w in wire.page(chosen, params)]
 
     def _min_confirm(self, network: str) -> int:
         return next(n.min_confirm for n in self.networks if n.network == network)
-
-
-def _window(params: dict[str, str], now_ms: int) -> tuple[int, int]:
-    end = int(params["endTime"]) if params.get("endTime", "").isdigit() else now_ms
-    start = (int(params["startTime"]) if params.get("startTime", "").isdigit()
-             else end - _DEFAULT_WINDOW_MS)
-    return start, end
-
-
-def _page(items: list[Any], params: dict[str, str]) -> list[Any]:
-    offset = int(params["offset"]) if params.get("offset", "").isdigit() else 0
-    limit = min(int(params["limit"]), 1000) if params.get("limit", "").isdigit() else 1000
-    return items[offset:offset + limit]
-
-
-def _utc_text(time_ms: int | None) -> str | None:
-    if time_ms is None:
-        return None
-    return datetime.fromtimestamp(time_ms / 1000, UTC).strftime("%Y-%m-%d %H:%M:%S")
-
-
-def _network_json(n: CoinNetwork) -> dict[str, Any]:
-    return {
-        "network": n.network, "coin": n.coin, "withdrawIntegerMultiple": f"{n.multiple:f}",
-        "isDefault": n.is_default, "depositEnable": True, "withdrawEnable": True,
-        "depositDesc": "", "withdrawDesc": "", "specialTips": "", "specialWithdrawTips": "",
-        "name": f"Devnet chain {n.chain_id}", "resetAddressStatus": False,
-        "addressRegex": ADDRESS_REGEX, "addressRule": "", "memoRegex": "",
-        "withdrawFee": f"{n.withdraw_fee:f}", "withdrawMin": f"{n.withdraw_min:f}",
-        "withdrawMax": f"{n.withdraw_max:f}", "withdrawInternalMin": f"{n.multiple:f}",
-        "depositDust": f"{n.multiple:f}", "minConfirm": n.min_confirm, "unLockConfirm": 0,
-        "sameAddress": False,
-        "estimatedArrivalTime": max(1, n.min_confirm * n.block_time_s // 60),  # minutes
-        "busy": False, "contractAddressUrl": n.explorer, "contractAddress": n.token,
-    }
-
-
-def _deposit_json(d: Deposit, min_confirm: int) -> dict[str, Any]:
-    return {
-        "id": d.deposit_id, "amount": d8(d.amount), "coin": d.coin, "network": d.network,
-        "status": int(d.status), "address": d.address, "addressTag": "", "txId": d.tx_hash,
-        "insertTime": d.insert_ms, "completeTime": d.complete_ms, "transferType": 0,
-        "confirmTimes": f"{min(d.confirmations, min_confirm)}/{min_confirm}",
-        "unlockConfirm": 0, "walletType": 0,
-    }
-
-
-def _withdrawal_json(w: Withdrawal) -> dict[str, Any]:
-    body: dict[str, Any] = {
-        "id": w.withdrawal_id, "amount": d8(w.amount), "transactionFee": d8(w.fee),
-        "coin": w.coin, "status": int(w.status), "address": w.address,
-        "txId": w.tx_hash or "", "applyTime": _utc_text(w.apply_ms), "network": w.network,
-        "transferType": 0, "info": w.info, "confirmNo": w.confirm_no, "walletType": 0,
-        "txKey": "",
-    }
-    if w.withdraw_order_id is not None:  # Binance leaves it out when none was given
-        body["withdrawOrderId"] = w.withdraw_order_id
-    if w.complete_ms is not None:
-        body["completeTime"] = _utc_text(w.complete_ms)
-    return body
