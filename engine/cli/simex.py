@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import signal
 import sys
 from enum import StrEnum
@@ -13,6 +14,7 @@ from typing import Annotated, Any
 import typer
 from pydantic import SecretStr
 
+from chain.errors import ChainError
 from connectors.simex import (
     DEFAULT_API_KEY,
     AccountConfig,
@@ -58,6 +60,7 @@ def _summary(server: SimexServer) -> dict[str, Any]:
         "symbols": [f"{s.base}/{s.quote}" for s in server.config.symbols],
         "api_keys": [a.api_key for a in server.config.accounts],
         "maker_fee": server.config.maker_fee, "taker_fee": server.config.taker_fee,
+        "hot_wallets": server.capital.hot_wallets(),
     }
 
 
@@ -147,8 +150,20 @@ def up(
     dialect: Annotated[SimexDialect, typer.Option(
         help="binance: spot REST /api/v3 + streams /ws; deribit: options, perpetuals and "
              "futures over JSON-RPC at /api/v2 and /ws/api/v2.")] = SimexDialect.BINANCE,
+    devnet_manifest: Annotated[Path | None, typer.Option(
+        help="Devnet manifest (crossbook devnet up --json): each chain becomes a deposit and "
+             "withdrawal network with its own hot wallet (binance dialect).")] = None,
 ) -> None:
     """Serve a simulated exchange on 127.0.0.1 until interrupted."""
+    manifest = None
+    if devnet_manifest is not None:
+        if dialect is SimexDialect.DERIBIT:
+            fail(ExitCode.USAGE, "--devnet-manifest: deposits and withdrawals are served by the "
+                                 "binance dialect only")
+        try:
+            manifest = json.loads(devnet_manifest.read_text())
+        except (OSError, ValueError) as error:
+            fail(ExitCode.USAGE, f"--devnet-manifest: cannot read {devnet_manifest}: {error}")
     server: SimexServer | DeribitServer
     try:
         if dialect is SimexDialect.DERIBIT:
@@ -156,11 +171,13 @@ def up(
                 load_deribit_config(config_file), api_key, api_secret), port=port)
         else:
             server = SimexServer(_with_account(load_config(config_file), api_key, api_secret),
-                                 port=port)
+                                 port=port, devnet_manifest=manifest)
     except SimexConfigError as error:
         fail(ExitCode.USAGE, str(error))
     try:
         asyncio.run(_serve(server, json_output))
+    except ChainError as error:
+        fail(ExitCode.UNREACHABLE, f"devnet of --devnet-manifest: {error}")
     except OSError as error:
         fail(ExitCode.USAGE, f"cannot listen on 127.0.0.1:{port}: {error.strerror}; "
                              "choose another --port")
