@@ -17,7 +17,7 @@ rather than as a spot pair.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from decimal import Decimal
+from decimal import ROUND_DOWN, ROUND_UP, Decimal
 from typing import Protocol
 
 from engine.api import Engine
@@ -30,6 +30,7 @@ from engine.strategies._names import deribit_name, from_deribit_name
 from engine.strategies._pricing import PackagePreview
 
 _BPS = Decimal(10_000)
+_TICK, _TICK_ABOVE, _TICK_STEP = Decimal("0.0001"), Decimal("0.0005"), Decimal("0.005")
 SECOND_NS = 1_000_000_000
 
 
@@ -65,12 +66,24 @@ class DeribitSymbols:
             return None
 
 
+def option_tick(price: Decimal) -> Decimal:
+    """Deribit's option tick at `price` (coin): 0.0001 below 0.005, 0.0005 from there up
+    (its instruments' `tick_size_steps`)."""
+    return _TICK_ABOVE if price >= _TICK_STEP else _TICK
+
+
 def limit_price(price: Decimal, side: Side, slippage_bps: int) -> Decimal:
-    """The worst price a leg may trade at: `slippage_bps` beyond the previewed touch."""
+    """The worst price a leg may trade at: `slippage_bps` beyond the previewed touch, on
+    Deribit's option tick grid, rounded back towards the touch (never past the tolerance) but
+    never inside the touch itself (the touch was quoted on the venue's own grid)."""
     if slippage_bps < 0:
         raise InvalidStrategy("slippage_bps", f"must not be negative, got {slippage_bps}")
     factor = _BPS + slippage_bps if side is Side.BUY else _BPS - slippage_bps
-    return price * factor / _BPS
+    worst = price * factor / _BPS
+    tick = option_tick(worst)
+    if side is Side.BUY:
+        return max((worst / tick).to_integral_value(ROUND_DOWN) * tick, price)
+    return min((worst / tick).to_integral_value(ROUND_UP) * tick, price)
 
 
 def leg_group_params(preview: PackagePreview, symbols: SymbolMap, slippage_bps: int = 0,
