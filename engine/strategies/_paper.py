@@ -8,14 +8,20 @@ options (USD premium / forward), with books `spread` either side of the mark on 
 from __future__ import annotations
 
 import math
+import tomllib
 from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
 from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
+from pathlib import Path
 
-from engine.model import OptionRight
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from engine.model import Money, OptionRight
 from engine.oms import PaperVenue
 from engine.strategies._board import OptionTicker, StaticBoard
+from engine.strategies._errors import InvalidStrategy
 from engine.strategies._execution import SymbolMap
-from engine.strategies._names import option, parse_expiry
+from engine.strategies._names import format_expiry, option, parse_expiry
 from risk.margin import black76_price
 
 OPTION_TICK = Decimal("0.0001")
@@ -74,3 +80,67 @@ def spot_venue(name: str, symbol: str, mid: Decimal, levels: int = 10,
     bids = [(mid - i, size) for i in range(1, levels + 1)]
     return PaperVenue(name, {symbol: (asks, bids)}, taker_fee=Decimal(0),
                       lot_size=Decimal("0.001"), tick_size=Decimal("0.01"))
+
+
+class PaperHedgeConfig(BaseModel):
+    """A spot venue in memory to hedge on: `symbol` around the index."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    name: str = Field(default="binance", min_length=1)
+    symbol: str = Field(default="BTC/USDT", pattern=r"^[A-Z0-9]{2,10}/[A-Z0-9]{2,10}$")
+    levels: int = Field(default=10, ge=1, le=1000)
+    level_size: Money = Field(default=Decimal(1), gt=0)
+
+
+class PaperOptionsConfig(BaseModel):
+    """A paper options venue: the smile board, its books, and the account's collateral.
+
+    Every field has a default; a TOML file overrides any of them (unknown keys are refused)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    name: str = Field(default="deribit", min_length=1)
+    underlying: str = Field(default="BTC", pattern=r"^[A-Z0-9]{2,10}$")
+    index: Money = Field(default=Decimal(100_000), gt=0)
+    expiries: tuple[str, ...] | None = Field(default=None, min_length=1)  # None: Fridays
+    strikes: tuple[Money, ...] = Field(
+        default=tuple(Decimal(k) for k in range(80_000, 120_001, 5_000)), min_length=1)
+    atm_vol: Money = Field(default=Decimal("0.5"), gt=0)
+    smile: Money = Field(default=Decimal("0.8"), ge=0)
+    spread: Money = Field(default=Decimal("0.0010"), ge=0)
+    book_size: Money = Field(default=Decimal(50), gt=0)
+    collateral: dict[str, Money] = Field(default_factory=lambda: {"BTC": Decimal(10),
+                                                                  "USDT": Decimal(500_000)})
+    hedge: PaperHedgeConfig = Field(default_factory=PaperHedgeConfig)
+
+    def board(self, now_ns: int) -> StaticBoard:
+        expiries = self.expiries or friday_expiries(now_ns)
+        return smile_board(self.underlying, self.index, expiries, self.strikes, now_ns,
+                           self.atm_vol, self.smile, self.spread)
+
+
+def friday_expiries(now_ns: int, days: Sequence[int] = (7, 30, 90)) -> tuple[str, ...]:
+    """The first Friday (08:00 UTC, Deribit's expiry time) at least each of `days` away."""
+    start = datetime.fromtimestamp(now_ns // 1_000_000_000, UTC)
+    found = []
+    for ahead in days:
+        day = (start + timedelta(days=ahead)).date()
+        day += timedelta(days=(4 - day.weekday()) % 7)
+        found.append(format_expiry(int(datetime(day.year, day.month, day.day, 8,
+                                                tzinfo=UTC).timestamp()) * 1_000_000_000))
+    return tuple(found)
+
+
+def load_paper_config(path: Path) -> PaperOptionsConfig:
+    """The paper venue in `path` (TOML); InvalidStrategy naming the field when it is wrong."""
+    try:
+        document = tomllib.loads(path.read_text())
+    except (OSError, tomllib.TOMLDecodeError) as error:
+        raise InvalidStrategy("venue", f"cannot read {path}: {error}") from error
+    try:
+        return PaperOptionsConfig.model_validate(document)
+    except ValidationError as error:
+        first = error.errors()[0]
+        raise InvalidStrategy(f"venue.{'.'.join(str(p) for p in first['loc'])}",
+                              first["msg"]) from error
