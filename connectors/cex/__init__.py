@@ -6,6 +6,7 @@ Two dialects behind one venue: Binance's own API ("binance") and ccxt's unified 
 
 from connectors.cex.binance import BinanceDialect
 from connectors.cex.config import CexVenueConfig, Dialect
+from connectors.cex.deribit import DeribitDialect, DeribitVenue
 from connectors.cex.dialect import ExchangeDialect
 from connectors.cex.errors import InvalidCexConfig, VenueRejected, VenueUnavailable
 from connectors.cex.localbook import BookGap, DepthDiff, LocalOrderBook
@@ -22,6 +23,8 @@ __all__ = [
     "CexVenue",
     "CexVenueConfig",
     "DepthDiff",
+    "DeribitDialect",
+    "DeribitVenue",
     "Dialect",
     "ExchangeDialect",
     "InvalidCexConfig",

@@ -1,10 +1,12 @@
-"""`crossbook simex up`: run a simulated exchange speaking Binance's spot API on loopback."""
+"""`crossbook simex up`: run a simulated exchange on loopback, speaking Binance's spot API
+(the default dialect) or Deribit's derivatives JSON-RPC API (`--dialect deribit`)."""
 
 from __future__ import annotations
 
 import asyncio
 import signal
 import sys
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -19,10 +21,21 @@ from connectors.simex import (
     SimexServer,
     load_config,
 )
+from connectors.simex.deribit import (
+    DeribitAccountConfig,
+    DeribitConfig,
+    DeribitServer,
+    load_deribit_config,
+)
 from engine.cli.output import ExitCode, console, fail, print_json, table
 
-app = typer.Typer(help="Run simex, a local exchange that ccxt.binance trades against.",
-                  no_args_is_help=True)
+app = typer.Typer(help="Run simex, a local exchange that ccxt.binance (or ccxt.deribit) "
+                       "trades against.", no_args_is_help=True)
+
+
+class SimexDialect(StrEnum):
+    BINANCE = "binance"
+    DERIBIT = "deribit"
 
 
 def _with_account(config: SimexConfig, api_key: str | None, api_secret: str | None
@@ -48,12 +61,58 @@ def _summary(server: SimexServer) -> dict[str, Any]:
     }
 
 
-async def _serve(server: SimexServer, json_output: bool) -> None:
+def _with_deribit_account(config: DeribitConfig, api_key: str | None,
+                          api_secret: str | None) -> DeribitConfig:
+    if api_key is None and api_secret is None:
+        return config
+    if api_key is None or api_secret is None:
+        fail(ExitCode.USAGE, "give both --api-key and --api-secret, or neither")
+    first = config.accounts[0] if config.accounts else DeribitAccountConfig()
+    account = DeribitAccountConfig(api_key=api_key, api_secret=SecretStr(api_secret),
+                                   balances=first.balances)
+    return config.model_copy(update={"accounts": (account, *config.accounts[1:])})
+
+
+def _deribit_summary(server: DeribitServer) -> dict[str, Any]:
+    instruments = server.engine.instruments.values()
+    return {
+        "name": server.config.name, "dialect": "deribit", "port": server.port,
+        "rest_url": f"{server.rest_url}/api/v2", "ws_url": server.ws_url,
+        "currencies": [c.currency for c in server.config.currencies],
+        "instruments": len(server.engine.instruments),
+        "options": sum(1 for i in instruments if i.is_option),
+        "perpetuals": sorted(i.name for i in instruments if i.perpetual),
+        "futures": sorted(i.name for i in instruments if not i.is_option and not i.perpetual),
+        "index": {k: str(v) for k, v in server.engine.marks.index.items()},
+        "api_keys": [a.api_key for a in server.config.accounts],
+    }
+
+
+def _print_deribit(summary: dict[str, Any]) -> None:
+    console.print(table(f"simex {summary['name']} (deribit) is up (Ctrl-C stops it)",
+                        ["what", "value"],
+                        [["REST (JSON-RPC)", summary["rest_url"]],
+                         ["WebSocket (JSON-RPC)", summary["ws_url"]],
+                         ["currencies", ", ".join(summary["currencies"])],
+                         ["instruments", f"{summary['instruments']} ({summary['options']} "
+                                         "options)"],
+                         ["perpetuals", ", ".join(summary["perpetuals"])],
+                         ["futures", ", ".join(summary["futures"])],
+                         ["api keys", ", ".join(summary["api_keys"])]]))
+
+
+async def _serve(server: SimexServer | DeribitServer, json_output: bool) -> None:
     await server.start()
-    summary = _summary(server)
-    if json_output:
-        print_json(summary)
+    if isinstance(server, DeribitServer):
+        summary = _deribit_summary(server)
+        if json_output:
+            print_json(summary)
+        else:
+            _print_deribit(summary)
+    elif json_output:
+        print_json(_summary(server))
     else:
+        summary = _summary(server)
         console.print(table(f"simex {summary['name']} is up (Ctrl-C stops it)",
                             ["what", "value"],
                             [["REST", summary["rest_url"]], ["streams", summary["ws_url"]],
@@ -85,13 +144,21 @@ def up(
     config_file: Annotated[Path | None, typer.Option("--config", help="simex config (TOML).")]
     = None,
     json_output: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+    dialect: Annotated[SimexDialect, typer.Option(
+        help="binance: spot REST /api/v3 + streams /ws; deribit: options, perpetuals and "
+             "futures over JSON-RPC at /api/v2 and /ws/api/v2.")] = SimexDialect.BINANCE,
 ) -> None:
-    """Serve REST under /api/v3 and streams under /ws until interrupted."""
+    """Serve a simulated exchange on 127.0.0.1 until interrupted."""
+    server: SimexServer | DeribitServer
     try:
-        config = _with_account(load_config(config_file), api_key, api_secret)
+        if dialect is SimexDialect.DERIBIT:
+            server = DeribitServer(_with_deribit_account(
+                load_deribit_config(config_file), api_key, api_secret), port=port)
+        else:
+            server = SimexServer(_with_account(load_config(config_file), api_key, api_secret),
+                                 port=port)
     except SimexConfigError as error:
         fail(ExitCode.USAGE, str(error))
-    server = SimexServer(config, port=port)
     try:
         asyncio.run(_serve(server, json_output))
     except OSError as error:
