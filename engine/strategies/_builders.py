@@ -55,6 +55,7 @@ class StrategyLeg:
     side: Side
     ratio: Decimal
     role: LegRole = LegRole.OPTION
+    contract_usd: Decimal | None = None  # an inverse perpetual's amount is USD, not coin
 
     @property
     def name(self) -> str:
@@ -65,7 +66,7 @@ class StrategyLeg:
 
     def flipped(self) -> StrategyLeg:
         side = Side.SELL if self.side is Side.BUY else Side.BUY
-        return StrategyLeg(self.instrument, side, self.ratio, self.role)
+        return StrategyLeg(self.instrument, side, self.ratio, self.role, self.contract_usd)
 
 
 @dataclass(frozen=True, slots=True)

@@ -39,9 +39,11 @@ async def package_delta(strategy: Strategy, board: OptionBoard, now_ns: int) -> 
 
 
 async def delta_hedged(strategy: Strategy, board: OptionBoard, now_ns: int,
-                       hedge: Instrument, lot_size: Decimal) -> Strategy:
+                       hedge: Instrument, lot_size: Decimal,
+                       contract_usd: Decimal | None = None) -> Strategy:
     """`strategy` with a hedge leg of -delta on `hedge`, rounded to `lot_size`; unchanged when
-    the delta is under half a lot (nothing to hedge)."""
+    the delta is under half a lot (nothing to hedge). With `contract_usd` (an inverse
+    perpetual, Deribit's: amounts in USD) the lot is USD and delta is converted at the index."""
     if hedge.kind not in (InstrumentKind.PERPETUAL, InstrumentKind.SPOT):
         raise InvalidStrategy("hedge", f"hedges with a perpetual or spot, not {hedge.kind.value}")
     if hedge.base != strategy.underlying:
@@ -51,9 +53,11 @@ async def delta_hedged(strategy: Strategy, board: OptionBoard, now_ns: int,
     if strategy.hedge_leg is not None:
         raise InvalidStrategy("hedge", "the package is already hedged")
     delta = await package_delta(strategy, board, now_ns)
+    if contract_usd is not None:
+        delta *= await board.index_price(strategy.underlying)
     lots = (abs(delta) / lot_size).to_integral_value(ROUND_HALF_EVEN)
     if lots == 0:
         return strategy
     side = Side.SELL if delta > 0 else Side.BUY
     return strategy.with_leg(StrategyLeg(hedge, side, lots * lot_size / strategy.qty,
-                                         LegRole.HEDGE))
+                                         LegRole.HEDGE, contract_usd))

@@ -197,7 +197,8 @@ async def price_package(strategy: Strategy, board: OptionBoard, account: Portfol
         signed = qty * leg.side.sign
         if leg.role is LegRole.HEDGE:
             quote = _hedge_quote(leg, qty, index, hedge_book)
-            positions += hedge_position(leg, hedge_venue or venue, signed, quote.price)
+            coins = signed if leg.contract_usd is None else signed / index
+            positions += hedge_position(leg, hedge_venue or venue, coins, quote.price)
         else:
             if is_expired(leg.instrument, now_ns):
                 raise InvalidStrategy("expiry", f"{leg.name} has expired")
@@ -234,5 +235,6 @@ def _hedge_quote(leg: StrategyLeg, qty: Decimal, index: Decimal,
     price = touch if touch is not None else index
     # no book given: the leg group prices it from the venue's quote when it sends
     executable = touch is not None or (bid is None and ask is None)
+    coins = qty if leg.contract_usd is None else qty / index
     return LegQuote(leg, qty, bid, ask, index, None, price, executable, Decimal(0),
-                    LegGreeks(delta=float(qty * leg.side.sign)))
+                    LegGreeks(delta=float(coins * leg.side.sign)))
