@@ -119,9 +119,11 @@ class OptionSymbolGate:
     pre-trade checks and the margin engine value it as what it is. Symbols the maps do not
     know pass unchanged (spot pairs)."""
 
-    def __init__(self, inner: Gate, symbols: Sequence[SymbolMap]) -> None:
+    def __init__(self, inner: Gate, symbols: Sequence[SymbolMap],
+                 inverse_perpetuals: bool = True) -> None:
         self.inner = inner
         self.symbols = tuple(symbols)
+        self.inverse_perpetuals = inverse_perpetuals
 
     def resolve(self, order: Order) -> Order:
         symbol = str(order.instrument.id)
@@ -132,8 +134,14 @@ class OptionSymbolGate:
         return order
 
     def check(self, legs: Sequence[GateLeg]) -> GateDecision:
-        return self.inner.check([GateLeg(self.resolve(leg.order), leg.expected_price)
-                                 for leg in legs])
+        return self.inner.check([self._leg(leg) for leg in legs])
+
+    def _leg(self, leg: GateLeg) -> GateLeg:
+        order = self.resolve(leg.order)
+        if order.instrument.kind is InstrumentKind.PERPETUAL and self.inverse_perpetuals:
+            # Deribit's perpetual trades USD amounts; the margin engine counts coins
+            order = order.model_copy(update={"qty": order.qty / leg.expected_price})
+        return GateLeg(order, leg.expected_price)
 
     def on_event(self, event: OrderEvent, order: Order) -> None:
         """Forward the OMS's events to the inner gate (if it listens), orders resolved."""

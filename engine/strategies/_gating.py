@@ -58,6 +58,11 @@ def list_instruments(gate: RiskGate, venues: Sequence[Venue], symbols: Sequence[
         for market in venue.markets():
             found = (mapping.instrument(market.symbol) for mapping in symbols)
             instrument = next((i for i in found if i is not None), None)
+            if instrument is not None and instrument.kind is InstrumentKind.PERPETUAL:
+                # an inverse perpetual's lot is USD; the gate sees its amount in coins
+                state.set_filter(venue.name, str(instrument.id), pretrade.VenueFilter(
+                    market.tick_size, Decimal(0), Decimal(0), Decimal(0)))
+                continue
             state.set_filter(venue.name, market.symbol if instrument is None
                              else str(instrument.id), pretrade.VenueFilter(
                                  market.tick_size, market.lot_size, market.min_qty,
