@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import time
 import uuid
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from enum import StrEnum
@@ -27,7 +27,7 @@ from engine.cli.output import ExitCode, console, decimal_option, fail, plain, pr
 from engine.config import load_settings
 from engine.errors import CrossbookError, InvalidValue, RetryableError
 from engine.legs import GroupState, LegGroupReport
-from engine.model import Instrument, OptionRight, Side
+from engine.model import OptionRight, Side
 from engine.oms import ExecutionVenue
 from engine.strategies import (
     DeribitSymbols,
@@ -47,6 +47,7 @@ from engine.strategies import (
     send,
     spot,
 )
+from risk.errors import RiskError
 from risk.margin import Portfolio, SpotBalance
 
 app = typer.Typer(help="Options strategies: preview a package, then send it as one leg group.",
@@ -79,7 +80,10 @@ class Session:
     spot_lot: Decimal = Decimal("0.001")
     perp_lot: Decimal = Decimal("0.001")
     spot_book: tuple[Decimal | None, Decimal | None] = (None, None)
+    perp_contract_usd: Decimal | None = None  # set where the perpetual is inverse (Deribit)
+    hedges: frozenset[Hedge] = frozenset({Hedge.SPOT})
     closers: list[Any] = field(default_factory=list)
+    prepare: Callable[[Strategy], Awaitable[None]] | None = None  # start venues for a package
 
     async def close(self) -> None:
         for closer in self.closers:
@@ -108,13 +112,38 @@ def _paper(source: str, now_ns: int) -> Session:
                    config.hedge.name, config.hedge.symbol, spot_book=best)
 
 
+async def _deribit(url: str, now_ns: int) -> Session:
+    from engine.strategies._aliases import AliasedDeribitVenue
+    from engine.strategies._deribit import (
+        DeribitBoard,
+        account_portfolio,
+        catalog,
+        start_venue,
+    )
+
+    exchange = await catalog(url)
+    board = DeribitBoard(exchange)
+    session = Session("deribit", board, Portfolio(), [], [], DeribitSymbols(),
+                      perp_lot=Decimal(10), perp_contract_usd=Decimal(10),
+                      hedges=frozenset({Hedge.PERP}), closers=[exchange.close])
+
+    async def prepare(strategy: Strategy) -> None:
+        inner = start_venue(url, "deribit", [board.symbol_of(leg.name) for leg in strategy.legs])
+        await inner.start()
+        session.closers.append(inner.close)
+        venue = AliasedDeribitVenue(inner)
+        session.venues, session.quote_venues = [venue], [venue]
+        session.account = await account_portfolio(inner, board, now_ns)
+
+    session.prepare = prepare
+    return session
+
+
 async def _session(venue: str, now_ns: int) -> Session:
     if venue == "paper" or venue.endswith(".toml"):
         return _paper(venue, now_ns)
     if venue.startswith(("http://", "https://")):
-        from engine.strategies._deribit import deribit_session
-
-        return await deribit_session(venue, now_ns)
+        return await _deribit(venue, now_ns)
     fail(ExitCode.USAGE, f"--venue {venue!r}: expected a Deribit URL (http://...), 'paper' "
                          "or a paper venue file (.toml)")
 
@@ -134,16 +163,18 @@ async def _strategy(session: Session, kind: StrategyKind, underlying: str,
     strategy = build(kind, underlying, expiries, strikes, qty, listing, side, right)
     if hedge is Hedge.NONE:
         return strategy
-    instrument: Instrument
+    if hedge not in session.hedges:
+        raise InvalidValue("hedge", f"{hedge.value} hedges are not available on this venue "
+                                    f"(available: {', '.join(sorted(session.hedges))})")
     if hedge is Hedge.PERP:
-        instrument, lot = perpetual(strategy.underlying), session.perp_lot
-    else:
-        base, _, quote = session.spot_symbol.partition("/")
-        if base != strategy.underlying:
-            raise InvalidValue("hedge", f"the hedge venue trades {session.spot_symbol}, "
-                                        f"not {strategy.underlying}")
-        instrument, lot = spot(base, quote), session.spot_lot
-    return await delta_hedged(strategy, session.board, now_ns, instrument, lot)
+        return await delta_hedged(strategy, session.board, now_ns, perpetual(strategy.underlying),
+                                  session.perp_lot, session.perp_contract_usd)
+    base, _, quote = session.spot_symbol.partition("/")
+    if base != strategy.underlying:
+        raise InvalidValue("hedge", f"the hedge venue trades {session.spot_symbol}, "
+                                    f"not {strategy.underlying}")
+    return await delta_hedged(strategy, session.board, now_ns, spot(base, quote),
+                              session.spot_lot)
 
 
 def _num(value: Decimal | None) -> str:
@@ -207,7 +238,7 @@ async def _execute(session: Session, preview: PackagePreview, group_id: str,
         tickers = [await session.board.ticker(q.leg.instrument) for q in preview.legs
                    if q.leg.role.value == "option"]
         hedges = [q.leg.instrument for q in preview.legs if q.leg.role.value == "hedge"]
-        use_margin_engine(gate, session.account, {preview.strategy.underlying: preview.index},
+        use_margin_engine(gate, session.account, preview.index_prices,
                           instrument_specs(tickers, hedges, now_ns), max_utilisation)
         wrapped = OptionSymbolGate(gate, [session.symbols])
         engine.oms.gate = wrapped
@@ -233,6 +264,8 @@ async def _run(kind: StrategyKind, args: dict[str, Any]) -> None:
         strategy = await _strategy(session, kind, args["underlying"], args["expiries"],
                                    args["strikes"], args["qty"], args["side"], args["right"],
                                    args["hedge"], now_ns)
+        if session.prepare is not None:
+            await session.prepare(strategy)
         preview = await price_package(strategy, session.board, session.account, now_ns,
                                       session.option_venue, session.hedge_venue
                                       if args["hedge"] is Hedge.SPOT else None,
@@ -303,7 +336,7 @@ def _command(kind: StrategyKind, underlying: str, expiry: list[str], strikes: st
         fail(ExitCode.REFUSED, str(error))
     except (RetryableError, OSError, TimeoutError) as error:
         fail(ExitCode.UNREACHABLE, f"the venue did not answer: {error}")
-    except CrossbookError as error:
+    except (CrossbookError, RiskError) as error:
         fail(ExitCode.REFUSED, str(error))
 
 

@@ -16,9 +16,11 @@ paid or received included.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import ROUND_HALF_EVEN, Decimal
 
+from engine.errors import CrossbookError
 from engine.model import InstrumentKind, OptionRight, Side
 from engine.strategies._board import OptionBoard, OptionTicker
 from engine.strategies._builders import LegRole, Strategy, StrategyLeg
@@ -121,6 +123,7 @@ class PackagePreview:
     margin_before: MarginSummary
     margin_after: MarginSummary
     positions: tuple[Position, ...]  # what the legs add to the margin engine's portfolio
+    index_prices: Mapping[str, Decimal]  # every coin the account and package hold, USD
 
     @property
     def net_premium_usd(self) -> Decimal:
@@ -211,12 +214,13 @@ async def price_package(strategy: Strategy, board: OptionBoard, account: Portfol
     if premium:
         positions.append(SpotBalance(venue, strategy.underlying, -premium))
     greeks = sum((q.greeks for q in quotes), LegGreeks())
-    market = MarketData({strategy.underlying: index})
+    prices = await _index_prices(board, account, strategy.underlying, index)
+    market = MarketData(prices)
     engine = MarginEngine(account, market, config)
     return PackagePreview(strategy, venue, hedge_venue, tuple(quotes), index, premium, greeks,
                           MarginSummary.of(engine.portfolio_margin()),
                           MarginSummary.of(engine.portfolio_margin_with(*positions)),
-                          tuple(positions))
+                          tuple(positions), prices)
 
 
 def _option_quote(leg: StrategyLeg, qty: Decimal, ticker: OptionTicker,
@@ -238,3 +242,18 @@ def _hedge_quote(leg: StrategyLeg, qty: Decimal, index: Decimal,
     coins = qty if leg.contract_usd is None else qty / index
     return LegQuote(leg, qty, bid, ask, index, None, price, executable, Decimal(0),
                     LegGreeks(delta=float(coins * leg.side.sign)))
+
+
+async def _index_prices(board: OptionBoard, account: Portfolio, underlying: str,
+                        index: Decimal) -> dict[str, Decimal]:
+    """The index of the package's underlying and of every coin the account holds (a coin
+    the board cannot price is left out, and the margin engine then refuses it by name)."""
+    prices = {underlying: index}
+    held = {p.underlying for p in account.perpetuals} | {o.underlying for o in account.options}
+    held |= {s.asset for s in account.spot if s.asset not in MarketData({}).cash_assets}
+    for coin in sorted(held - set(prices)):
+        try:
+            prices[coin] = await board.index_price(coin)
+        except (CrossbookError, LookupError, ValueError):
+            continue
+    return prices

@@ -81,7 +81,7 @@ async def stack(server: DeribitServer, tmp_path: Path
                             exchange_id="deribit", urls=server.ccxt_urls(), symbols=symbols,
                             fill_poll_s=0.5)
     async with DeribitVenue(config) as inner:
-        venue, board = AliasedDeribitVenue(inner), DeribitBoard(inner)
+        venue, board = AliasedDeribitVenue(inner), DeribitBoard(inner.deribit.exchange)
         journal = Journal(JournalConfig(url=f"sqlite:///{tmp_path / 'journal.sqlite'}"))
         engine = build_engine(journal, [venue], [venue])
         gate = risk_gate([venue], "desk", "options", f"sqlite:///{tmp_path / 'lists.sqlite'}")
