@@ -178,7 +178,9 @@ class DerivativesEngine:
         self.marks = MarkBoard(config, self.start_ms, clock_ms)
         self.books = {name: DerivBook(name) for name in self.instruments}
         self.accounts: dict[str, DerivAccount] = {}
-        self.orders: dict[str, DerivOrder] = {}
+        self.orders: dict[str, DerivOrder] = {}  # every order, but the makers' closed ones
+        # api key -> instrument -> open orders by id
+        self._open: dict[str, dict[str, dict[str, DerivOrder]]] = {}
         self.user_trades: dict[str, list[UserTrade]] = {}
         self.public_trades: dict[str, deque[PublicTrade]] = {
             name: deque(maxlen=1000) for name in self.instruments}
@@ -196,6 +198,7 @@ class DerivativesEngine:
             account.cash[currency.currency] = Decimal(balances.get(currency.currency, 0))
         self.accounts[api_key] = account
         self.user_trades[api_key] = []
+        self._open[api_key] = {}
         return account
 
     def instrument(self, name: str) -> Instrument:
@@ -300,9 +303,10 @@ class DerivativesEngine:
 
     def open_orders(self, api_key: str, currency: str | None = None,
                     instrument: str | None = None) -> list[DerivOrder]:
-        return [o for o in self.orders.values() if o.account.api_key == api_key
-                and o.state == "open" and (currency is None or o.instrument.currency == currency)
-                and (instrument is None or o.instrument.name == instrument)]
+        mine = self._open[api_key]
+        books = [mine.get(instrument, {})] if instrument is not None else list(mine.values())
+        return [o for orders in books for o in orders.values()
+                if currency is None or o.instrument.currency == currency]
 
     # ---- funding ------------------------------------------------------------------------
 
@@ -481,6 +485,8 @@ class DerivativesEngine:
                       else "market_order", changes)
         else:
             book.add(order)
+            self._open[order.account.api_key].setdefault(order.instrument.name, {})[
+                order.order_id] = order
             changes.orders.append(copy.copy(order))
         return taker_trades
 
@@ -528,6 +534,7 @@ class DerivativesEngine:
         book.touch(maker.direction, price)
         if maker.remaining == 0:
             book.remove(maker)
+            self._closed(maker)
         assert taker_trade is not None
         return taker_trade
 
@@ -556,7 +563,13 @@ class DerivativesEngine:
         order.state, order.cancel_reason = state, reason
         order.updated_ms = self.clock_ms()
         changes.orders.append(copy.copy(order))
+        self._closed(order)
 
+    def _closed(self, order: DerivOrder) -> None:
+        self._open[order.account.api_key].get(order.instrument.name, {}).pop(order.order_id,
+                                                                             None)
+        if order.account.unlimited:
+            self.orders.pop(order.order_id, None)  # the makers' history is not kept
     def _flush(self, book: DerivBook, changes: Changes) -> None:
         diff = book.flush()
         if diff is not None:

@@ -35,6 +35,7 @@ class MarkBoard:
         self.config, self.start_ms, self.clock_ms = config, start_ms, clock_ms
         self.index: dict[str, Decimal] = {c.currency: c.index_price for c in config.currencies}
         self._currencies = {c.currency: c for c in config.currencies}
+        self._atm: dict[tuple[str, int], float] = {}
 
     def currency(self, code: str) -> CurrencyConfig:
         return self._currencies[code]
@@ -60,7 +61,10 @@ class MarkBoard:
         spec = self._currencies[instrument.currency]
         forward = self.forward(instrument)
         years = instrument.years_to_expiry(self.clock_ms())
-        atm = atm_vol_for(spec, self.start_ms, instrument.expiry_ms)
+        key = (instrument.currency, instrument.expiry_ms)
+        atm = self._atm.get(key)
+        if atm is None:
+            atm = self._atm[key] = atm_vol_for(spec, self.start_ms, instrument.expiry_ms)
         vol = smile_vol(atm, float(spec.skew), float(spec.smile), float(forward),
                         float(instrument.strike))
         value = black76(float(forward), float(instrument.strike), years, vol,
