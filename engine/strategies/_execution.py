@@ -16,7 +16,7 @@ rather than as a spot pair.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from decimal import ROUND_DOWN, ROUND_UP, Decimal
 from typing import Protocol
 
@@ -24,7 +24,7 @@ from engine.api import Engine
 from engine.legs import LegGroupParams, LegGroupReport, LegPolicy, LegSpec, OnFailure
 from engine.model import Instrument, InstrumentKind, Order, OrderEvent, Side
 from engine.oms import Gate, GateDecision, GateLeg
-from engine.strategies._builders import LegRole, StrategyLeg
+from engine.strategies._builders import LegRole
 from engine.strategies._errors import InvalidStrategy
 from engine.strategies._names import deribit_name, from_deribit_name
 from engine.strategies._pricing import PackagePreview
@@ -149,16 +149,4 @@ class OptionSymbolGate:
             self.inner, "on_event", None)
         if listener is not None:
             listener(event, self.resolve(order))
-
-
-def filled_by_instrument(engine: Engine, group_id: str, symbols: Mapping[str, StrategyLeg]
-                         ) -> dict[str, Decimal]:
-    """Net filled quantity per leg instrument name over the group and its remedies."""
-    net: dict[str, Decimal] = {}
-    for parent in (group_id, f"{group_id}.remedy"):
-        for order in engine.oms.orders(parent):
-            leg = symbols.get(str(order.instrument.id))
-            name = leg.name if leg is not None else str(order.instrument.id)
-            net[name] = net.get(name, Decimal(0)) + order.filled_qty * order.side.sign
-    return net
 
