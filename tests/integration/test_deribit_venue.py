@@ -15,7 +15,8 @@ from connectors.cex.deribit import DeribitVenue
 from connectors.orders import OrderKind, OrderRequest, TimeInForce, VenueFill, VenueOrderStatus
 from connectors.simex import DEFAULT_API_KEY, DEFAULT_API_SECRET
 from connectors.simex.deribit import DeribitConfig, DeribitMakerConfig, DeribitServer
-from connectors.venue import Side
+from connectors.venue import Side, Venue
+from engine.oms import ExecutionVenue
 
 from venue_conformance import check_venue_conforms
 
@@ -66,6 +67,7 @@ async def test_deribit_venue_when_checked_then_conforms_for_options_and_perpetua
 
 async def test_orders_when_placed_by_client_id_then_label_carries_it_end_to_end(
         deribit: DeribitServer, venue: DeribitVenue) -> None:
+    assert isinstance(venue, ExecutionVenue) and isinstance(venue, Venue)
     fills: list[VenueFill] = []
     venue.on_fill = fills.append
     call = option_symbol(deribit, 95000, "C")

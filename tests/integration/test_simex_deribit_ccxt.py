@@ -218,7 +218,7 @@ async def test_streams_when_authenticated_by_signature_then_book_orders_and_trad
         user: Any) -> None:
     await user.load_markets()
     symbol = atm_call(user.markets)
-    book = await user.watch_order_book(symbol)
+    book = await asyncio.wait_for(user.watch_order_book(symbol), 5)
     assert book["bids"] and book["asks"] and book["bids"][0][0] < book["asks"][0][0]
     orders_task = asyncio.ensure_future(user.watch_orders())
     trades_task = asyncio.ensure_future(user.watch_my_trades())
@@ -232,7 +232,83 @@ async def test_streams_when_authenticated_by_signature_then_book_orders_and_trad
     assert trades[0]["order"] == placed["id"] and trades[0]["info"]["label"] == "cid-ws"
     deadline = time.monotonic() + 5
     while time.monotonic() < deadline:  # the book stream follows the fill
-        book = await user.watch_order_book(symbol)
+        book = await asyncio.wait_for(user.watch_order_book(symbol), 5)
         if book["asks"][0] != [rest["asks"][0][0], rest["asks"][0][1]]:
             break
     assert book["asks"][0] != [rest["asks"][0][0], rest["asks"][0][1]]
+
+
+async def test_ticker_trades_and_balance_streams_when_a_trade_prints_then_each_updates(
+        user: Any) -> None:
+    await user.load_markets()
+    symbol = "ETH/USD:ETH"
+    first = await asyncio.wait_for(user.watch_ticker(symbol), 5)
+    assert first["info"]["funding_8h"] > 0 and first["markPrice"] > 0
+    trades_task = asyncio.ensure_future(user.watch_trades(symbol))
+    balance_task = asyncio.ensure_future(user.watch_balance())
+    await asyncio.sleep(0.3)
+    await user.create_order(symbol, "market", "buy", 5)
+    trades = await asyncio.wait_for(trades_task, 5)
+    assert trades[-1]["side"] == "buy" and trades[-1]["amount"] == 5
+    balance = await asyncio.wait_for(balance_task, 5)
+    assert balance["info"]["currency"] == "ETH" and balance["info"]["balance"] < 100
+    ticker = await asyncio.wait_for(user.watch_ticker(symbol), 5)
+    assert ticker["last"] == trades[-1]["price"]
+
+
+async def test_option_ticker_when_fetched_then_greeks_and_ivs_around_the_surface(
+        user: Any) -> None:
+    await user.load_markets()
+    symbol = atm_call(user.markets)
+    greeks = await user.fetch_greeks(symbol)
+    assert 0.4 < greeks["delta"] < 0.7 and greeks["vega"] > 0 and greeks["theta"] < 0
+    ticker = (await user.fetch_ticker(symbol))["info"]
+    assert ticker["bid_iv"] < ticker["mark_iv"] < ticker["ask_iv"]
+    assert 50 < ticker["mark_iv"] < 60  # the configured ATM vol of that expiry is 56%
+
+
+async def test_expiry_when_delivered_then_the_option_pays_in_coin_and_leaves_the_listing(
+        user: Any, deribit: DeribitServer) -> None:
+    markets = await user.load_markets()
+    first_expiry = min(m["expiry"] for m in markets.values() if m["option"])
+    symbol = next(m["symbol"] for m in markets.values() if m["option"]
+                  and m["expiry"] == first_expiry and m["strike"] == 90000
+                  and m["optionType"] == "call")
+    book = await user.fetch_order_book(symbol)
+    await user.create_order(symbol, "limit", "buy", 1, book["asks"][0][0])
+    before = D(str((await user.fetch_balance({"code": "BTC"}))["info"]["balance"]))
+    await deribit.stop_makers()
+    deribit.clock_offset_ms = first_expiry - deribit.now_ms() + 1  # jump to the expiry
+    deribit.publish(deribit.engine.settle_expired())
+    deribit.clock_offset_ms = 0
+    after = D(str((await user.fetch_balance({"code": "BTC"}))["info"]["balance"]))
+    intrinsic = (D(95000) - D(90000)) / D(95000)  # in BTC, to the simulator's 1e-10
+    assert after - before == pytest.approx(intrinsic, abs=D("1e-10"))
+    assert await user.fetch_positions() == []
+    user.markets = None
+    reloaded = await user.load_markets(reload=True)
+    assert symbol not in reloaded and "BTC/USD:BTC" in reloaded
+    expired = await user.public_get_get_instruments({"currency": "BTC", "expired": "true"})
+    assert markets[symbol]["id"] in {i["instrument_name"] for i in expired["result"]}
+    with pytest.raises(ccxt_async.ExchangeError, match="10012"):
+        await user.private_get_buy({"instrument_name": markets[symbol]["id"], "amount": 1,
+                                    "type": "limit", "price": 0.05})
+
+
+async def test_market_data_calls_when_made_by_ccxt_then_answered_from_books_and_surface(
+        user: Any) -> None:
+    markets = await user.load_markets()
+    await user.create_order("BTC/USD:BTC", "market", "buy", 100)
+    tickers = await user.fetch_tickers(params={"code": "BTC"})
+    assert len(tickers) == sum(1 for m in markets.values() if m["base"] == "BTC")
+    assert all(t["bid"] < t["ask"] for t in tickers.values() if t["bid"] and t["ask"])
+    funding = await user.fetch_funding_rate("BTC/USD:BTC")
+    assert funding["info"]["result"] == 0.0005  # one 8-hour period at the damped rate
+    chain = await user.fetch_option_chain("BTC")
+    assert len(chain) == sum(1 for m in markets.values() if m["option"] and m["base"] == "BTC")
+    option = await user.fetch_option(atm_call(markets))
+    assert option["bidPrice"] < option["markPrice"] < option["askPrice"]
+    assert (await user.fetch_open_interest("BTC/USD:BTC"))["openInterestValue"] == 100
+    [printed] = await user.fetch_trades("BTC/USD:BTC")
+    assert (printed["side"], printed["amount"]) == ("buy", 100)
+    assert (await user.fetch_time()) == pytest.approx(time.time() * 1000, abs=5000)

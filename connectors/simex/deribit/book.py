@@ -15,7 +15,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from connectors.simex.deribit.engine import DerivOrder
+    from connectors.simex.deribit.model import DerivOrder
 
 
 @dataclass

@@ -110,7 +110,6 @@ class DeribitMakerConfig(_Frozen):
     enabled: bool = True
     refresh_ms: int = Field(default=1000, ge=20)
     drift_bps: Decimal = Field(default=Decimal(2), ge=0)
-    requote_bps: Decimal = Field(default=Decimal(1), ge=0)  # index move that requotes
     option_half_spread: Decimal = Decimal("0.02")  # of the mark, near the money, 30 days
     wing_widening: Decimal = Decimal(3)  # more per unit of |ln(K/F)|
     short_expiry_widening: Decimal = Decimal(1)  # more times 7 / days

@@ -25,7 +25,6 @@ from __future__ import annotations
 import copy
 from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from decimal import Decimal
 
 from connectors.simex.deribit import errors as e
@@ -34,138 +33,22 @@ from connectors.simex.deribit.config import DeribitConfig
 from connectors.simex.deribit.instruments import Instrument, list_instruments
 from connectors.simex.deribit.margin import InstrumentMargin, instrument_margin
 from connectors.simex.deribit.marks import MarkBoard
+from connectors.simex.deribit.model import (
+    Changes,
+    DerivAccount,
+    DerivOrder,
+    OrderRequest,
+    Position,
+    PublicTrade,
+    Summary,
+    UserTrade,
+    fill_position,
+)
 
 EIGHT_HOURS_MS = 8 * 3_600_000
 _DAMPER = Decimal("0.0005")
 _ZERO = Decimal(0)
 _COIN = Decimal("0.0000000001")
-
-
-@dataclass
-class Position:
-    instrument: Instrument
-    size: Decimal = _ZERO  # options: coin; futures: USD; signed (negative: short)
-    average_price: Decimal = _ZERO
-    realized: Decimal = _ZERO  # coin
-    funding: Decimal = _ZERO  # coin received (negative: paid)
-
-
-@dataclass
-class DerivAccount:
-    api_key: str
-    secret: bytes
-    cash: dict[str, Decimal] = field(default_factory=dict)
-    positions: dict[str, Position] = field(default_factory=dict)
-    unlimited: bool = False  # the market makers' account: no margin check
-
-    def __repr__(self) -> str:  # never show the secret
-        return f"DerivAccount(api_key={self.api_key!r})"
-
-    def position(self, instrument: Instrument) -> Position:
-        return self.positions.setdefault(instrument.name, Position(instrument))
-
-
-@dataclass
-class DerivOrder:
-    order_id: str
-    account: DerivAccount
-    instrument: Instrument
-    direction: str  # buy | sell
-    order_type: str  # limit | market
-    time_in_force: str
-    price: Decimal | None
-    amount: Decimal
-    label: str
-    post_only: bool
-    reduce_only: bool
-    created_ms: int
-    updated_ms: int
-    filled: Decimal = _ZERO
-    filled_value: Decimal = _ZERO  # sum of price x amount
-    commission: Decimal = _ZERO
-    profit_loss: Decimal = _ZERO
-    state: str = "open"
-    on_book: bool = False
-    replaced: bool = False
-    cancel_reason: str = ""
-
-    @property
-    def remaining(self) -> Decimal:
-        return self.amount - self.filled
-
-    @property
-    def average(self) -> Decimal:
-        return self.filled_value / self.filled if self.filled else _ZERO
-
-
-@dataclass(frozen=True, slots=True)
-class UserTrade:
-    api_key: str
-    trade_id: str
-    trade_seq: int
-    order: DerivOrder  # a snapshot after this trade
-    amount: Decimal
-    price: Decimal
-    fee: Decimal
-    liquidity: str  # M | T
-    timestamp: int
-    index_price: Decimal
-    mark_price: Decimal
-    profit_loss: Decimal
-
-
-@dataclass(frozen=True, slots=True)
-class PublicTrade:
-    trade_id: str
-    trade_seq: int
-    instrument: str
-    direction: str  # the taker's
-    amount: Decimal
-    price: Decimal
-    timestamp: int
-    index_price: Decimal
-    mark_price: Decimal
-
-
-@dataclass
-class Changes:
-    orders: list[DerivOrder] = field(default_factory=list)  # snapshots
-    trades: list[UserTrade] = field(default_factory=list)
-    public: list[PublicTrade] = field(default_factory=list)
-    books: dict[str, tuple[int, int, list[tuple[str, Decimal, Decimal]]]] = field(
-        default_factory=dict)
-    funding: list[tuple[str, str, Decimal]] = field(default_factory=list)  # key, inst, coin
-
-
-@dataclass(frozen=True, slots=True)
-class OrderRequest:
-    api_key: str
-    instrument: str
-    direction: str
-    amount: Decimal
-    order_type: str
-    price: Decimal | None
-    label: str
-    time_in_force: str
-    post_only: bool
-    reduce_only: bool
-
-
-@dataclass(frozen=True, slots=True)
-class Summary:
-    currency: str
-    balance: Decimal
-    equity: Decimal
-    margin_balance: Decimal
-    initial_margin: Decimal
-    maintenance_margin: Decimal
-    available_funds: Decimal
-    futures_upl: Decimal
-    options_value: Decimal
-    options_upl: Decimal
-    futures_realized: Decimal
-    options_realized: Decimal
-    delta_total: Decimal
 
 
 class DerivativesEngine:
@@ -185,6 +68,7 @@ class DerivativesEngine:
         self.public_trades: dict[str, deque[PublicTrade]] = {
             name: deque(maxlen=1000) for name in self.instruments}
         self._trade_seq: dict[str, int] = {}
+        self.settled: dict[str, Decimal] = {}  # expired instrument -> delivery price
         self._next_order = 1
         self._next_trade = 1
         for account in config.accounts:
@@ -207,6 +91,9 @@ class DerivativesEngine:
             raise e.instrument_not_found(name)
         return instrument
 
+    def active(self, instrument: Instrument) -> bool:
+        return instrument.name not in self.settled
+
     # ---- commands -------------------------------------------------------------------------
 
     def place(self, request: OrderRequest) -> tuple[DerivOrder, list[UserTrade], Changes]:
@@ -214,6 +101,8 @@ class DerivativesEngine:
         request is refused (nothing changes then)."""
         account = self.accounts[request.api_key]
         instrument = self.instrument(request.instrument)
+        if not self.active(instrument):
+            raise e.book_closed()
         book = self.books[instrument.name]
         amount = self._checked_amount(instrument, request.amount)
         price = request.price if request.order_type == "limit" else None
@@ -307,6 +196,45 @@ class DerivativesEngine:
         books = [mine.get(instrument, {})] if instrument is not None else list(mine.values())
         return [o for orders in books for o in orders.values()
                 if currency is None or o.instrument.currency == currency]
+
+    # ---- delivery -----------------------------------------------------------------------
+
+    def settle_expired(self) -> Changes:
+        """Deliver every instrument past its expiry at the index (Deribit delivers at the
+        30-minute TWAP of its index; the simulator takes the index at expiry): open orders
+        are cancelled, options pay their intrinsic value in the coin (a call
+        max(S - K, 0) / S per contract), futures realise size x (1 / entry - 1 / S)."""
+        changes, now = Changes(), self.clock_ms()
+        for instrument in self.instruments.values():
+            if instrument.perpetual or instrument.expiry_ms > now or not self.active(
+                    instrument):
+                continue
+            delivery = self.marks.index[instrument.currency]
+            self.settled[instrument.name] = delivery
+            for account in self.accounts.values():
+                for order in self.open_orders(account.api_key, instrument=instrument.name):
+                    self._cancel(order, "settlement", changes)
+                position = account.positions.get(instrument.name)
+                if position is not None and position.size:
+                    self._deliver(account, position, delivery)
+            self._flush(self.books[instrument.name], changes)
+        return changes
+
+    @staticmethod
+    def _deliver(account: DerivAccount, position: Position, delivery: Decimal) -> None:
+        instrument = position.instrument
+        if instrument.is_option:
+            assert instrument.strike is not None
+            intrinsic = (delivery - instrument.strike if instrument.is_call
+                         else instrument.strike - delivery)
+            payoff = max(intrinsic, _ZERO) / delivery
+            account.cash[instrument.currency] += (position.size * payoff).quantize(_COIN)
+            pnl = (payoff - position.average_price) * position.size
+        else:
+            pnl = position.size * (1 / position.average_price - 1 / delivery)
+            account.cash[instrument.currency] += pnl.quantize(_COIN)
+        position.realized += pnl.quantize(_COIN)
+        position.size, position.average_price = _ZERO, _ZERO
 
     # ---- funding ------------------------------------------------------------------------
 
@@ -552,7 +480,7 @@ class DerivativesEngine:
             rate = fees.future_maker if liquidity == "M" else fees.future_taker
             fee = (rate * qty / price).quantize(_COIN)
         position = account.position(instrument)
-        pnl = _fill_position(position, sign * qty, price, inverse=not instrument.is_option)
+        pnl = fill_position(position, sign * qty, price, inverse=not instrument.is_option)
         position.realized += pnl
         if not instrument.is_option:
             account.cash[currency] += pnl  # futures PnL is cash when realised
@@ -574,32 +502,3 @@ class DerivativesEngine:
         diff = book.flush()
         if diff is not None:
             changes.books[book.instrument] = diff
-
-
-def _fill_position(position: Position, signed_qty: Decimal, price: Decimal,
-                   inverse: bool) -> Decimal:
-    """Add a fill to a position; the PnL it realises (coin). Entry prices average
-    arithmetically for options and harmonically (by coin value) for inverse futures."""
-    size, qty = position.size, abs(signed_qty)
-    if size == 0 or (size > 0) == (signed_qty > 0):
-        held = abs(size)
-        if inverse:
-            coin = (held / position.average_price if held else _ZERO) + qty / price
-            position.average_price = (held + qty) / coin
-        else:
-            position.average_price = (held * position.average_price + qty * price) / (held + qty)
-        position.size = size + signed_qty
-        return _ZERO
-    closing = min(qty, abs(size))
-    direction = 1 if size > 0 else -1
-    if inverse:
-        pnl = direction * closing * (1 / position.average_price - 1 / price)
-    else:
-        pnl = direction * closing * (price - position.average_price)
-    position.size = size + signed_qty
-    if position.size == 0:
-        position.average_price = _ZERO
-    elif (position.size > 0) != (size > 0):
-        position.average_price = price  # flipped: the rest opened at this price
-    return pnl.quantize(_COIN)
-

@@ -86,3 +86,8 @@ def already_filled() -> DeribitApiError:
 
 def not_implemented(method: str) -> DeribitApiError:
     return DeribitApiError(10033, "not_implemented", {"method": method})
+
+
+def book_closed() -> DeribitApiError:
+    """An order for an instrument that has expired and been delivered."""
+    return DeribitApiError(10012, "book_closed")

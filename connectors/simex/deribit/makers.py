@@ -17,9 +17,10 @@ from decimal import ROUND_FLOOR, Decimal
 from typing import TYPE_CHECKING
 
 from connectors.simex.deribit.config import CurrencyConfig, DeribitMakerConfig
-from connectors.simex.deribit.engine import DerivativesEngine, DerivOrder, OrderRequest
+from connectors.simex.deribit.engine import DerivativesEngine
 from connectors.simex.deribit.errors import DeribitApiError
 from connectors.simex.deribit.instruments import Instrument
+from connectors.simex.deribit.model import DerivOrder, OrderRequest
 
 if TYPE_CHECKING:
     from connectors.simex.deribit.server import DeribitServer
@@ -97,7 +98,8 @@ class DeribitMakers:
 
     def requote_all(self) -> None:
         for instrument in self.engine.instruments.values():
-            self.requote(instrument)
+            if self.engine.active(instrument):
+                self.requote(instrument)
 
     def drift(self) -> None:
         """One step of the index random walk, `drift_bps` at most, per currency."""

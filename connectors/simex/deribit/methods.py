@@ -13,8 +13,8 @@ from typing import TYPE_CHECKING, Any
 
 from connectors.simex.deribit import errors as e
 from connectors.simex.deribit import wire
-from connectors.simex.deribit.engine import DerivAccount, DerivOrder, OrderRequest
 from connectors.simex.deribit.instruments import Instrument
+from connectors.simex.deribit.model import DerivAccount, DerivOrder, OrderRequest
 from connectors.simex.deribit.streams import book_snapshot, notification
 
 if TYPE_CHECKING:
@@ -88,6 +88,8 @@ class MethodTable:
             "get_index_price": self.get_index_price, "get_index": self.get_index,
             "get_contract_size": self.get_contract_size,
             "get_book_summary_by_currency": self.get_book_summary_by_currency,
+            "get_book_summary_by_instrument": self.get_book_summary_by_instrument,
+            "get_funding_rate_value": self.get_funding_rate_value,
             "get_last_trades_by_instrument": self.get_last_trades,
             "get_last_trades_by_instrument_and_time": self.get_last_trades,
             "set_heartbeat": self.ok, "disable_heartbeat": self.ok,
@@ -114,6 +116,7 @@ class MethodTable:
             "get_positions": self.positions, "get_position": self.position,
             "get_account_summary": self.account_summary,
             "get_account_summaries": self.account_summaries,
+            "get_subaccounts": self.subaccounts,
             "subscribe": self.subscribe, "unsubscribe": self.unsubscribe,
             "unsubscribe_all": self.unsubscribe_all, "logout": self.logout,
         }
@@ -210,12 +213,12 @@ class MethodTable:
         if kind is not None and kind not in ("option", "future", "spot", "future_combo",
                                              "option_combo"):
             raise e.invalid_params("kind", f"unknown kind: {kind}")
-        if flag(params, "expired"):
-            return []  # nothing has expired in a simulator that lists from its start
+        expired = flag(params, "expired")
         return [wire.instrument_json(self.engine, i, n + 1)
                 for n, i in enumerate(self._listing())
                 if (currency is None or i.currency == currency)
-                and (kind is None or i.kind.value == kind)]
+                and (kind is None or i.kind.value == kind)
+                and self.engine.active(i) != expired]
 
     async def get_instrument(self, params: Params, caller: Caller) -> dict[str, Any]:
         instrument = self.instrument(params)
@@ -261,13 +264,34 @@ class MethodTable:
         for instrument in self._listing():
             if instrument.currency != code or (kind and instrument.kind.value != kind):
                 continue
-            data = wire.market_data(self.engine, instrument)
-            data.update({"bid_price": data["best_bid_price"],
-                         "ask_price": data["best_ask_price"], "base_currency": code,
-                         "quote_currency": "USD", "creation_timestamp": data["timestamp"],
-                         "volume": data["stats"]["volume"]})
-            out.append(data)
+            out.append(self._book_summary(instrument))
         return out
+
+    async def get_book_summary_by_instrument(self, params: Params,
+                                             caller: Caller) -> list[dict[str, Any]]:
+        return [self._book_summary(self.instrument(params))]
+
+    def _book_summary(self, instrument: Instrument) -> dict[str, Any]:
+        data = wire.market_data(self.engine, instrument)
+        data.update({"bid_price": data["best_bid_price"], "ask_price": data["best_ask_price"],
+                     "base_currency": instrument.currency, "quote_currency": "USD",
+                     "creation_timestamp": data["timestamp"],
+                     "volume": data["stats"]["volume"]})
+        return data
+
+    async def get_funding_rate_value(self, params: Params, caller: Caller) -> float | int:
+        """The funding accrued over [start, end] at the current 8-hour rate (the simulator
+        keeps no funding history)."""
+        instrument = self.instrument(params)
+        if not instrument.perpetual:
+            raise e.invalid_params("instrument_name", "not a perpetual")
+        start, end = decimal(params, "start_timestamp"), decimal(params, "end_timestamp")
+        if start is None or end is None or end < start:
+            raise e.invalid_params("end_timestamp", "start_timestamp <= end_timestamp required")
+        rate = self.engine.funding_rate_8h(instrument.currency)
+        value = wire.num(rate * (end - start) / (8 * 3_600_000))
+        assert value is not None
+        return value
 
     async def get_last_trades(self, params: Params, caller: Caller) -> dict[str, Any]:
         instrument = self.instrument(params)
@@ -303,6 +327,9 @@ class MethodTable:
             if parts[0] == "book":
                 session.pending.append(notification(channel,
                                                     book_snapshot(self.server, parts[1])))
+            elif parts[0] == "ticker":  # the current ticker at once, then on each change
+                session.pending.append(notification(channel, wire.market_data(
+                    self.engine, self.engine.instrument(parts[1]))))
         return accepted
 
     async def unsubscribe(self, params: Params, caller: Caller) -> list[str]:
@@ -459,6 +486,10 @@ class MethodTable:
         code = self.currency(params)
         assert code is not None
         return wire.summary_json(self.engine.summary(self.me(caller), code), 1)
+
+    async def subaccounts(self, params: Params, caller: Caller) -> list[dict[str, Any]]:
+        return [{"id": 1, "type": "main", "username": "simex", "system_name": "simex",
+                 "email": "", "is_password": False, "login_enabled": False}]
 
     async def account_summaries(self, params: Params, caller: Caller) -> dict[str, Any]:
         me = self.me(caller)

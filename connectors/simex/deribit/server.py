@@ -32,9 +32,10 @@ from aiohttp import WSMsgType, web
 
 from connectors.simex.deribit import errors as e
 from connectors.simex.deribit.config import DeribitConfig
-from connectors.simex.deribit.engine import Changes, DerivAccount, DerivativesEngine
+from connectors.simex.deribit.engine import DerivativesEngine
 from connectors.simex.deribit.makers import DeribitMakers, run_makers
 from connectors.simex.deribit.methods import MethodTable
+from connectors.simex.deribit.model import Changes, DerivAccount
 from connectors.simex.deribit.streams import Session, notifications
 
 Params = dict[str, Any]
@@ -120,6 +121,7 @@ class DeribitServer:
             self.makers.requote_all()  # books are full before the first request
             self._tasks.append(asyncio.create_task(run_makers(self)))
         self._tasks.append(asyncio.create_task(self._funding_loop()))
+        self._tasks.append(asyncio.create_task(self._delivery_loop()))
 
     async def stop_makers(self) -> None:
         """Stop requoting and drifting (books then stay as they are)."""
@@ -148,6 +150,11 @@ class DeribitServer:
         while True:
             await asyncio.sleep(interval / 1000)
             self.publish(self.engine.apply_funding(interval))
+
+    async def _delivery_loop(self) -> None:
+        while True:
+            self.publish(self.engine.settle_expired())
+            await asyncio.sleep(1)
 
     def publish(self, changes: Changes) -> None:
         for session in list(self.sessions):

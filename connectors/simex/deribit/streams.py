@@ -20,8 +20,8 @@ from typing import TYPE_CHECKING, Any
 from aiohttp import web
 
 from connectors.simex.deribit import wire
-from connectors.simex.deribit.engine import Changes, DerivAccount
 from connectors.simex.deribit.instruments import Instrument
+from connectors.simex.deribit.model import Changes, DerivAccount
 
 if TYPE_CHECKING:
     from connectors.simex.deribit.server import DeribitServer

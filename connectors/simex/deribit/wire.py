@@ -9,15 +9,16 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from connectors.simex.deribit.engine import (
-    DerivativesEngine,
+from connectors.simex.deribit.engine import DerivativesEngine
+from connectors.simex.deribit.instruments import OPTION_TICK_ABOVE, Instrument
+from connectors.simex.deribit.model import (
     DerivOrder,
     Position,
     PublicTrade,
     Summary,
     UserTrade,
 )
-from connectors.simex.deribit.instruments import OPTION_TICK_ABOVE, Instrument
+from connectors.simex.deribit.pricing import implied_vol
 
 JsonDict = dict[str, Any]
 
@@ -44,7 +45,8 @@ def instrument_json(engine: DerivativesEngine, instrument: Instrument,
         "settlement_currency": code, "price_index": index_name(code),
         "settlement_period": instrument.settlement_period(),
         "expiration_timestamp": instrument.expiry_ms,
-        "creation_timestamp": instrument.created_ms, "is_active": True, "rfq": False,
+        "creation_timestamp": instrument.created_ms, "is_active": engine.active(instrument),
+        "rfq": False,
         "contract_size": num(instrument.contract_size),
         "min_trade_amount": num(instrument.min_amount), "tick_size": num(instrument.tick),
         "instrument_type": "reversed", "block_trade_commission": num(fees.future_taker / 2),
@@ -83,7 +85,8 @@ def market_data(engine: DerivativesEngine, instrument: Instrument) -> JsonDict:
     index = engine.marks.index[instrument.currency]
     trades = engine.public_trades[instrument.name]
     body: JsonDict = {
-        "instrument_name": instrument.name, "timestamp": engine.clock_ms(), "state": "open",
+        "instrument_name": instrument.name, "timestamp": engine.clock_ms(),
+        "state": "open" if engine.active(instrument) else "closed",
         "index_price": num(index), "estimated_delivery_price": num(index),
         "mark_price": num(engine.marks.mark(instrument)),
         "last_price": num(trades[-1].price) if trades else None,
@@ -92,7 +95,8 @@ def market_data(engine: DerivativesEngine, instrument: Instrument) -> JsonDict:
         "best_ask_price": num(asks[0][0]) if asks else 0,
         "best_ask_amount": num(asks[0][1]) if asks else 0,
         "open_interest": num(_open_interest(engine, instrument)),
-        "settlement_price": num(engine.marks.mark(instrument)),
+        "settlement_price": num(engine.settled.get(instrument.name,
+                                                   engine.marks.mark(instrument))),
         "min_price": num(instrument.tick), "max_price": None,
         "stats": _stats(engine, instrument), "interest_rate": 0,
     }
@@ -102,7 +106,8 @@ def market_data(engine: DerivativesEngine, instrument: Instrument) -> JsonDict:
         body.update({
             "underlying_price": num(mark.forward), "underlying_index": instrument.name.rsplit(
                 "-", 2)[0], "mark_iv": round(mark.vol * 100, 2),
-            "bid_iv": None, "ask_iv": None,
+            "bid_iv": _iv(engine, instrument, bids[0][0] if bids else None),
+            "ask_iv": _iv(engine, instrument, asks[0][0] if asks else None),
             "greeks": {"delta": round(value.delta, 5), "gamma": round(value.gamma, 8),
                        "vega": round(value.vega, 5), "theta": round(value.theta, 5),
                        "rho": 0}})
@@ -110,6 +115,18 @@ def market_data(engine: DerivativesEngine, instrument: Instrument) -> JsonDict:
         rate = engine.funding_rate_8h(instrument.currency)
         body.update({"funding_8h": num(rate), "current_funding": num(rate)})
     return body
+
+
+def _iv(engine: DerivativesEngine, instrument: Instrument,
+        price: Decimal | None) -> float | None:
+    """The Black-76 vol (percent) of a coin price, on the expiry's forward, as Deribit
+    shows bid_iv / ask_iv; None without a price or when no vol gives it."""
+    if price is None or instrument.strike is None or instrument.is_call is None:
+        return None
+    forward = float(engine.marks.forward(instrument))
+    vol = implied_vol(float(price) * forward, forward, float(instrument.strike),
+                      instrument.years_to_expiry(engine.clock_ms()), instrument.is_call)
+    return None if vol is None else round(vol * 100, 2)
 
 
 def _open_interest(engine: DerivativesEngine, instrument: Instrument) -> Decimal:

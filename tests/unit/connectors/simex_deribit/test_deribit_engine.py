@@ -8,8 +8,9 @@ from decimal import Decimal as D
 import pytest
 
 from connectors.simex.deribit.config import DeribitConfig, DeribitMakerConfig
-from connectors.simex.deribit.engine import DerivativesEngine, OrderRequest
+from connectors.simex.deribit.engine import DerivativesEngine
 from connectors.simex.deribit.errors import DeribitApiError
+from connectors.simex.deribit.model import OrderRequest
 
 NOW_MS = int(dt.datetime(2026, 11, 25, 12, tzinfo=dt.UTC).timestamp() * 1000)
 CALL = "BTC-1JAN27-95000-C"
@@ -158,3 +159,35 @@ def test_reduce_only_when_no_position_then_refused_and_when_long_then_capped(
     capped, _, _ = engine.place(order(me(engine), PERP, "sell", "100", "96000",
                                       reduce_only=True))
     assert capped.amount == D(20)
+
+
+def test_expiry_when_passed_then_options_pay_intrinsic_in_coin_and_books_close() -> None:
+    clock = [NOW_MS]
+    engine = DerivativesEngine(DeribitConfig(makers=DeribitMakerConfig(enabled=False)),
+                               lambda: clock[0])
+    engine.add_account("mm", "mm-secret", {"BTC": D(1000)})
+    call = next(i for i in engine.instruments.values() if i.is_option and i.is_call
+                and i.strike == D(90000) and i.name.startswith("BTC-4DEC26"))
+    future = engine.instruments["BTC-4DEC26"]
+    engine.place(order("mm", call.name, "sell", "2", "0.06"))
+    engine.place(order("simex-demo-key", call.name, "buy", "2", "0.06"))
+    engine.place(order("mm", future.name, "sell", "1000", "95000"))
+    engine.place(order("simex-demo-key", future.name, "buy", "1000", "95000"))
+    resting, _, _ = engine.place(order("simex-demo-key", call.name, "buy", "1", "0.01"))
+    cash = engine.accounts["simex-demo-key"].cash["BTC"]
+    clock[0] = call.expiry_ms + 1
+    engine.marks.index["BTC"] = D(100000)
+    changes = engine.settle_expired()
+    payoff = (D(100000) - D(90000)) / D(100000)
+    future_pnl = D(1000) * (1 / D(95000) - 1 / D(100000))
+    account = engine.accounts["simex-demo-key"]
+    assert account.cash["BTC"] == cash + (2 * payoff) + future_pnl.quantize(D("1e-10"))
+    assert account.positions[call.name].size == 0 and account.positions[future.name].size == 0
+    assert account.positions[call.name].realized == (payoff - D("0.06")) * 2
+    assert engine.orders[resting.order_id].state == "cancelled"
+    assert resting.order_id in {o.order_id for o in changes.orders}
+    assert engine.settled[call.name] == D(100000)
+    with pytest.raises(DeribitApiError) as refused:
+        engine.place(order("simex-demo-key", call.name, "buy", "1", "0.01"))
+    assert refused.value.code == 10012
+    assert engine.active(engine.instruments["BTC-PERPETUAL"])
