@@ -25,6 +25,7 @@ _COMMANDS = {
     "screen": "engine.cli.screen",
     "signer": "engine.cli.signer",
     "simex": "engine.cli.simex",
+    "strategy": "engine.cli.strategy",
     "treasury": "engine.cli.treasury",
 }
 
