@@ -15,7 +15,6 @@ from decimal import Decimal
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from strategy_support import NOW_NS, STRIKES, board
 
 from engine.model import OptionRight, Side
 from engine.strategies import (
@@ -28,6 +27,8 @@ from engine.strategies import (
     strangle,
     vertical,
 )
+
+from strategy_support import NOW_NS, STRIKES, board
 
 D = Decimal
 LISTING = Listing(tuple(t.instrument for t in board().tickers.values()), NOW_NS)

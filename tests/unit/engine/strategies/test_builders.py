@@ -6,7 +6,6 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
-from strategy_support import NOW_NS, board, listing
 
 from engine.errors import InvalidValue
 from engine.model import OptionRight, Side
@@ -27,6 +26,8 @@ from engine.strategies import (
     strangle,
     vertical,
 )
+
+from strategy_support import NOW_NS, board, listing
 
 D = Decimal
 K = [D(80_000), D(90_000), D(110_000), D(120_000)]

@@ -8,9 +8,6 @@ from __future__ import annotations
 from decimal import Decimal
 from pathlib import Path
 
-from oms_support import journal_at, started_oms
-from strategy_support import INDEX, NOW_NS, board, listing, option_venue, spot_venue
-
 from engine.api import Engine
 from engine.legs import GroupState, OnFailure
 from engine.model import Side
@@ -34,6 +31,9 @@ from engine.strategies import (
 from engine.strategies._gating import instrument_specs, list_instruments, use_margin_engine
 from risk import compliance, pretrade
 from risk.margin import Portfolio, SpotBalance
+
+from oms_support import journal_at, started_oms
+from strategy_support import INDEX, NOW_NS, board, listing, option_venue, spot_venue
 
 D = Decimal
 CONDOR = [D(80_000), D(90_000), D(110_000), D(120_000)]

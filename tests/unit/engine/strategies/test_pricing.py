@@ -6,7 +6,6 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
-from strategy_support import INDEX, NOW_NS, board, iv_at, listing
 
 from engine.model import InstrumentKind, OptionRight, Side
 from engine.strategies import (
@@ -22,6 +21,8 @@ from engine.strategies import (
     straddle,
 )
 from risk.margin import MarginEngine, MarketData, Portfolio, SpotBalance, black76_price
+
+from strategy_support import INDEX, NOW_NS, board, iv_at, listing
 
 D = Decimal
 ACCOUNT = Portfolio(spot=(SpotBalance("deribit", "BTC", D(10)),))
