@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import os
 from collections.abc import Coroutine
+from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 from typing import Annotated, Any
@@ -31,8 +32,13 @@ from engine.treasury.collateral import (
 from engine.treasury.journal import TransferJournal, TransferRecord, TransferState
 from engine.treasury.planner import Holding
 from engine.treasury.policy import TreasuryPolicy, load_policy
-from engine.treasury.rails import venue_rails
-from engine.treasury.rebalance import CRASH_POINTS, ArrivalTimeout, TransferExecutor
+from engine.treasury.rails import close_rails, venue_rails
+from engine.treasury.rebalance import (
+    CRASH_POINTS,
+    ArrivalTimeout,
+    ExchangeRail,
+    TransferExecutor,
+)
 from engine.treasury.runner import build_desk, execute_plan, recover
 from engine.treasury.state import (
     TreasuryState,
@@ -68,14 +74,23 @@ def _policy(path: Path) -> TreasuryPolicy:
 
 def _state(policy: TreasuryPolicy, state_dir: Path | None,
            relayer_dbs: list[Path] | None) -> TreasuryState:
+    return asyncio.run(_state_async(policy, state_dir, relayer_dbs))
+
+
+def _api_credentials() -> tuple[str, str]:
+    return (os.environ.get("CROSSBOOK_CEX_API_KEY", DEFAULT_API_KEY),
+            os.environ.get("CROSSBOOK_CEX_API_SECRET", DEFAULT_API_SECRET))
+
+
+async def _state_async(policy: TreasuryPolicy, state_dir: Path | None,
+                       relayer_dbs: list[Path] | None) -> TreasuryState:
     with reported_errors():
         manifest = devnet_at(state_dir).status()
         balances = read_chain_balances(manifest, policy)
         in_flight = read_in_flight(manifest, policy, relayer_dbs or [])
-    key = os.environ.get("CROSSBOOK_CEX_API_KEY", DEFAULT_API_KEY)
-    secret = os.environ.get("CROSSBOOK_CEX_API_SECRET", DEFAULT_API_SECRET)
+    key, secret = _api_credentials()
     try:
-        balances.update(asyncio.run(read_venue_balances(policy, key, secret)))
+        balances.update(await read_venue_balances(policy, key, secret))
     except VenueError as error:
         code = ExitCode.UNREACHABLE if isinstance(error, RetryableVenueError) else \
             ExitCode.REFUSED
@@ -229,6 +244,66 @@ def _alerts(journal: TransferJournal, needs: list[CollateralNeed]) -> list[dict[
     return alerts
 
 
+@dataclass
+class _Rebalance:
+    recovered: list[TransferRecord]
+    needs: list[CollateralNeed]
+    alerts: list[dict[str, Any]]
+    plan: TreasuryPlan
+    transfers: list[TransferRecord]
+    open: list[TransferRecord]
+
+
+@dataclass(frozen=True)
+class _Options:
+    policy: TreasuryPolicy
+    state_dir: Path | None
+    relayer_dbs: list[Path] | None
+    journal: Path | None
+    compliance_url: str | None
+    execute: bool
+    crash_at: str | None
+
+
+async def _rebalance(options: _Options) -> _Rebalance:
+    """Everything `rebalance` does, in one event loop (the venues' clients live in it)."""
+    policy = options.policy
+    with reported_errors():
+        devnet = devnet_at(options.state_dir)
+        manifest = devnet.status()
+    rails: dict[str, ExchangeRail] = {}
+    try:
+        with TransferJournal(options.journal or devnet.state_dir / "treasury.sqlite") as store:
+            executor = None
+            recovered: list[TransferRecord] = []
+            if options.execute:
+                key, secret = _api_credentials()
+                rails, deposit_addresses = await venue_rails(policy, chain_manifests(manifest),
+                                                             key, secret)
+                try:
+                    desk = build_desk(manifest, policy, _screener(manifest,
+                                                                  options.compliance_url),
+                                      rails, deposit_addresses, options.crash_at)
+                except (InvalidValue, KeystoreError) as error:
+                    fail(ExitCode.USAGE, str(error))
+                executor = TransferExecutor(desk, store)
+                recovered = await _resumable(recover(executor, _timeout(policy), _poll(policy)))
+            state = await _state_async(policy, options.state_dir, options.relayer_dbs)
+            needs = _needs(policy, state)
+            alerts = _alerts(store, needs)
+            try:
+                plan = plan_transfers(plan_request_with_needs(policy, state, needs))
+            except PlanInfeasible as error:
+                fail(ExitCode.REFUSED, str(error))
+            transfers: list[TransferRecord] = []
+            if executor is not None and plan.transfers:
+                transfers = await _resumable(execute_plan(executor, plan, _timeout(policy),
+                                                          _poll(policy)))
+            return _Rebalance(recovered, needs, alerts, plan, transfers, store.open_transfers())
+    finally:
+        await close_rails(rails)
+
+
 @app.command()
 def rebalance(
     policy_file: PolicyFile, state_dir: StateDir = None, relayer_db: RelayerDbs = None,
@@ -244,56 +319,42 @@ def rebalance(
     policy = _policy(policy_file)
     if crash_at is not None and crash_at not in CRASH_POINTS:
         fail(ExitCode.USAGE, f"--crash-at must be one of {', '.join(CRASH_POINTS)}")
-    with reported_errors():
-        devnet = devnet_at(state_dir)
-        manifest = devnet.status()
-    with TransferJournal(journal or devnet.state_dir / "treasury.sqlite") as store:
-        recovered: list[TransferRecord] = []
-        executor = None
-        if execute:
-            rails, deposit_addresses = asyncio.run(venue_rails(policy, chain_manifests(manifest)))
-            try:
-                desk = build_desk(manifest, policy, _screener(manifest, compliance_url), rails,
-                                  deposit_addresses, crash_at)
-            except (InvalidValue, KeystoreError) as error:
-                fail(ExitCode.USAGE, str(error))
-            executor = TransferExecutor(desk, store)
-            recovered = _run(recover(executor, _timeout(policy), _poll(policy)))
-        state = _state(policy, state_dir, relayer_db)
-        needs = _needs(policy, state)
-        alerts = _alerts(store, needs)
-        try:
-            result = plan_transfers(plan_request_with_needs(policy, state, needs))
-        except PlanInfeasible as error:
-            fail(ExitCode.REFUSED, str(error))
-        transfers: list[TransferRecord] = []
-        if executor is not None and result.transfers:
-            transfers = _run(execute_plan(executor, result, _timeout(policy), _poll(policy)))
-        open_transfers = store.open_transfers()
-    refused = [r for r in transfers if r.state is not TransferState.ARRIVED]
+    run = asyncio.run(_rebalance(_Options(policy, state_dir, relayer_db, journal,
+                                          compliance_url, execute, crash_at)))
     if json_output:
-        print_json({"executed": execute, "recovered": [record_json(r) for r in recovered],
-                    "plan": plan_json(result), "transfers": [record_json(r) for r in transfers],
-                    "open": [record_json(r) for r in open_transfers], "alerts": alerts,
-                    "collateral": [need_json(n) for n in needs]})
+        print_json({"executed": execute, "recovered": [record_json(r) for r in run.recovered],
+                    "plan": plan_json(run.plan),
+                    "transfers": [record_json(r) for r in run.transfers],
+                    "open": [record_json(r) for r in run.open], "alerts": run.alerts,
+                    "collateral": [need_json(n) for n in run.needs]})
     else:
-        if recovered:
-            _print_transfers("Finished from an earlier run", recovered)
-        if not result.transfers:
-            console.print("every holding is at or above its need: nothing to move")
-        elif transfers:
-            _print_transfers("Executed transfers", transfers)
-        else:
-            console.print(table("Proposed transfers (run with --execute to send)",
-                                ["kind", "from", "to", "amount", "cost", "arrives (s)"], [
-                [t.path.kind.value, str(t.path.source), str(t.path.destination), t.amount,
-                 t.cost.quantize(Decimal("0.01")), t.expected_arrival_s]
-                for t in result.transfers]))
-        if open_transfers and not execute:
-            _print_transfers("Open from an earlier run (resumed by --execute)", open_transfers)
+        _print_rebalance(run, execute)
+    refused = [r for r in run.transfers if r.state is not TransferState.ARRIVED]
     if refused:
         fail(ExitCode.REFUSED, "; ".join(f"{r.transfer_id} {r.state.value}: {_why(r)}"
                                          for r in refused))
+
+
+def _print_rebalance(run: _Rebalance, execute: bool) -> None:
+    for alert in run.alerts:
+        console.print(f"[bold red]ALERT[/] {alert['venue']} holds {alert['held']} "
+                      f"{alert['asset']}, under {alert['alert_level']} (requirement "
+                      f"{alert['requirement']}); top-up to {alert['need']}")
+    if run.recovered:
+        _print_transfers("Finished from an earlier run", run.recovered)
+    if not run.plan.transfers:
+        console.print("every holding is at or above its need: nothing to move")
+    elif run.transfers:
+        _print_transfers("Executed transfers", run.transfers)
+    else:
+        console.print(table("Proposed transfers (run with --execute to send)",
+                            ["kind", "from", "to", "amount", "cost", "arrives (s)"], [
+            [t.path.kind.value, str(t.path.source), str(t.path.destination), t.amount,
+             t.cost.quantize(Decimal("0.01")), t.expected_arrival_s]
+            for t in run.plan.transfers]))
+        console.print(f"total cost {run.plan.cost.quantize(Decimal('0.01'))}")
+    if run.open and not execute:
+        _print_transfers("Open from an earlier run (resumed by --execute)", run.open)
 
 
 def _why(record: TransferRecord) -> str:
@@ -309,8 +370,9 @@ def _poll(policy: TreasuryPolicy) -> float:
     return float(policy.execution.poll_s) if policy.execution else 0.5
 
 
-def _run(coroutine: Coroutine[Any, Any, list[TransferRecord]]) -> list[TransferRecord]:
+async def _resumable(coroutine: Coroutine[Any, Any, list[TransferRecord]]
+                     ) -> list[TransferRecord]:
     try:
-        return asyncio.run(coroutine)
+        return await coroutine
     except ArrivalTimeout as error:
         fail(ExitCode.UNREACHABLE, str(error))

@@ -22,6 +22,7 @@ A TOML file, validated strictly (unknown keys are refused):
     deposit_seconds = 60
     withdrawal_seconds = 300
     withdrawal_fee = { USDC = "1" }         # asset units the venue keeps per withdrawal
+    networks = { 31338 = "DEVNET31338" }    # its network name per chain (default DEVNET<id>)
     [venues.collateral]                     # its need from the margin engine (see [margin])
     asset = "USDC"                          # the collateral asset the venue margins in
     buffer = "1.5"                          # need = margin requirement x buffer
@@ -117,6 +118,7 @@ class VenuePolicy(_Frozen):
     withdrawal_fee: dict[str, Decimal] = Field(default_factory=dict)
     withdrawal_cap: Decimal | None = Field(default=None, gt=0)
     collateral: CollateralPolicy | None = None
+    networks: dict[int, str] = Field(default_factory=dict)  # chain id -> venue network name
 
 
 class TargetPolicy(_Frozen):

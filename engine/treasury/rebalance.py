@@ -57,6 +57,11 @@ _ERC20_TRANSFER_ABI: list[dict[str, Any]] = [{
     "inputs": [{"name": "to", "type": "address"}, {"name": "amount", "type": "uint256"}],
     "outputs": [{"name": "", "type": "bool"}],
 }]
+_ERC20_BALANCE_ABI: list[dict[str, Any]] = [{
+    "type": "function", "name": "balanceOf", "stateMutability": "view",
+    "inputs": [{"name": "account", "type": "address"}],
+    "outputs": [{"name": "", "type": "uint256"}],
+}]
 # Fault injection for the crash tests: the process SIGKILLs itself at this point of its first
 # Safe leg (`intent`: all intents journaled, nothing signed; `signed`: signatures journaled,
 # nothing broadcast; `broadcast`: execTransaction sent, `sent` not journaled; `sent`: before
@@ -153,7 +158,8 @@ class TreasuryDesk:
     sender: ChecksumAddress
     screener: Screener
     addresses: Callable[[str, int], ChecksumAddress]  # (wallet name, chain id) -> address
-    token_addresses: Callable[[str, int], ChecksumAddress]  # (asset, chain id) -> token
+    # (asset, chain id) -> the tokens that count as the asset there, the chain's own first
+    token_addresses: Callable[[str, int], list[ChecksumAddress]]
     decimals: dict[str, int]
     rails: dict[str, ExchangeRail] = field(default_factory=dict)
     crash_at: str | None = None
@@ -243,7 +249,7 @@ class TransferExecutor:
 
     async def _sign(self, record: TransferRecord) -> TransferRecord:
         try:
-            calls, subjects, venue = await self._safe_calls(record)
+            calls, subjects, venue, token = await self._safe_calls(record)
             screen_addresses(self.desk.screener, record.transfer_id, venue, subjects)
         except LegRefused as refused:
             _log.warning("%s", refused)
@@ -262,37 +268,51 @@ class TransferExecutor:
             record, TransferState.SIGNED, safe=wallet.address, safe_tx=_tx_json(tx),
             safe_tx_hash=Web3.to_hex(safe_tx_hash(wallet.chain_id, wallet.address, tx)),
             signatures=Web3.to_hex(signatures), signed_at_block=wallet.w3.eth.block_number,
-            **await self._leg_facts(record))
+            token=token, recipient=subjects[0][0])
 
     async def _safe_calls(self, record: TransferRecord
-                          ) -> tuple[list[Call], list[tuple[str, AddressRole]], str]:
+                          ) -> tuple[list[Call], list[tuple[str, AddressRole]], str, str]:
+        """The leg's calls, the addresses to screen (recipient first), the counterparty's name
+        and the token moved."""
         source, destination = record.source, record.destination
         assert source.chain_id is not None
-        token = self.desk.token_addresses(record.asset, source.chain_id)
         amount_raw = self.desk.raw(record.asset, record.amount)
+        # A venue credits the chain's own token only.
+        token = self.desk.token_addresses(record.asset, source.chain_id)[0]
         if record.kind is PathKind.BRIDGE:
             assert destination.chain_id is not None
+            token = self._bridge_token(record, amount_raw)
             recipient = self.desk.addresses(destination.location, destination.chain_id)
             quote = self.desk.bridge.quote(source.chain_id, destination.chain_id, token,
                                            amount_raw)
             route = self.desk.bridge.route(source.chain_id, destination.chain_id, token)
             return (self.desk.bridge.source_calls(quote, recipient),
                     [(recipient, AddressRole.RECIPIENT), (token, AddressRole.TOKEN),
-                     (route.contract, AddressRole.COUNTERPARTY)], self.desk.bridge.name)
+                     (route.contract, AddressRole.COUNTERPARTY)], self.desk.bridge.name, token)
         deposit = Web3.to_checksum_address(
             await self._rail(record).deposit_address(record.asset, source.chain_id))
         w3 = self.desk.wallet(source).w3
         contract = w3.eth.contract(address=token, abi=_ERC20_TRANSFER_ABI)
         data = bytes.fromhex(contract.encode_abi("transfer", [deposit, amount_raw])[2:])
         return ([Call(token, data)], [(deposit, AddressRole.RECIPIENT),
-                                      (token, AddressRole.TOKEN)], destination.location)
+                                      (token, AddressRole.TOKEN)], destination.location, token)
 
-    async def _leg_facts(self, record: TransferRecord) -> dict[str, Any]:
-        if record.kind is PathKind.CEX_DEPOSIT:
-            assert record.source.chain_id is not None
-            return {"deposit_address": await self._rail(record).deposit_address(
-                record.asset, record.source.chain_id)}
-        return {}
+    def _bridge_token(self, record: TransferRecord, amount_raw: int) -> ChecksumAddress:
+        """Which of the asset's tokens the Safe bridges: one it holds enough of, preferring a
+        bridged token going home (it arrives as the destination's own token, which venues
+        credit), then the chain's own token."""
+        source, destination = record.source, record.destination
+        assert source.chain_id is not None and destination.chain_id is not None
+        wallet = self.desk.wallet(source)
+        candidates = self.desk.token_addresses(record.asset, source.chain_id)
+        native_there = self.desk.token_addresses(record.asset, destination.chain_id)[0]
+        enough = [t for t in candidates if _balance(wallet, t) >= amount_raw]
+        for token in enough:
+            route = self.desk.bridge.route(source.chain_id, destination.chain_id, token)
+            if route.kind == "burn" and route.arriving_token == native_there:
+                return token
+        return enough[0] if enough else candidates[0]
+
 
     async def _broadcast(self, record: TransferRecord) -> TransferRecord:
         wallet = self.desk.wallet(record.source)
@@ -339,7 +359,7 @@ class TransferExecutor:
         if record.kind is PathKind.BRIDGE:
             source, destination = record.source, record.destination
             assert source.chain_id is not None and destination.chain_id is not None
-            token = self.desk.token_addresses(record.asset, source.chain_id)
+            token = Web3.to_checksum_address(record.facts["token"])
             quote = self.desk.bridge.quote(source.chain_id, destination.chain_id, token,
                                            self.desk.raw(record.asset, record.amount))
             transfer = self.desk.bridge.transfer_from_receipt(
@@ -413,6 +433,13 @@ async def run_transfers(executor: TransferExecutor, transfer_ids: Sequence[str],
         if time.monotonic() >= deadline:
             raise ArrivalTimeout([r.transfer_id for r in waiting], timeout_s)
         await asyncio.sleep(poll_s)
+
+
+def _balance(wallet: SafeWallet, token: str) -> int:
+    contract = wallet.w3.eth.contract(address=Web3.to_checksum_address(token),
+                                      abi=_ERC20_BALANCE_ABI)
+    balance: int = contract.functions.balanceOf(wallet.address).call()
+    return balance
 
 
 def _tx_json(tx: SafeTx) -> dict[str, Any]:

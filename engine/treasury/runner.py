@@ -58,10 +58,8 @@ def journal_plan(journal: TransferJournal, plan: TreasuryPlan,
     remaining = list(plan.transfers)
     ordered = []
     while remaining:
-        sources = {t.path.source for t in remaining}
         ready = [t for t in remaining if t.path.source not in
                  {u.path.destination for u in remaining if u is not t}] or remaining[:1]
-        del sources
         ordered.extend(ready)
         remaining = [t for t in remaining if t not in ready]
     ids = {id(t): f"{rebalance_id}-{step}" for step, t in enumerate(ordered, start=1)}
@@ -168,14 +166,13 @@ def build_desk(manifest: dict[str, Any], policy: TreasuryPolicy, screener: Scree
 
     by_id = {c["chain_id"]: c for c in chains}
 
-    def token(asset: str, chain_id: int) -> ChecksumAddress:
-        # The original token where the asset is native, else the bridged form held there.
-        return Web3.to_checksum_address(asset_tokens(by_id[chain_id], asset)[0])
+    def tokens(asset: str, chain_id: int) -> list[ChecksumAddress]:
+        return [Web3.to_checksum_address(t) for t in asset_tokens(by_id[chain_id], asset)]
 
     return TreasuryDesk(
         chains=by_id, bridge=LockMintBridge(chains, manifest["abis"], confirmations=1),
         signers=signers, sender=Web3.to_checksum_address(execution.sender), screener=screener,
-        addresses=address, token_addresses=token,
+        addresses=address, token_addresses=tokens,
         decimals={a: s.decimals for a, s in policy.assets.items()}, rails=dict(rails),
         crash_at=crash_at)
 
