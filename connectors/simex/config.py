@@ -9,7 +9,12 @@ Defaults (what `crossbook simex up` runs without --config):
   1,000,000 USDC, 100 WETH and 10 WBTC;
 - market makers on: 10 levels a side, 5 bps half-spread, 5 bps between levels, requoted every
   500 ms with a 2 bps random walk of the reference price (seed 7);
-- a request-weight limit of 6000 per 60 s window (Binance's REQUEST_WEIGHT), bans of 120 s.
+- a request-weight limit of 6000 per 60 s window (Binance's REQUEST_WEIGHT), bans of 120 s;
+- capital (deposits and withdrawals, active when started with a devnet manifest): every devnet
+  chain is a network named `DEVNET<chain id>` with 3 confirmations before a deposit is
+  credited and 2 s blocks; withdrawal fee / minimum per coin USDC 1 / 2, WETH 0.0005 / 0.001,
+  WBTC 0.00002 / 0.0001; the hot wallet of each chain is funded from the devnet deployer with
+  100 ETH of gas and a float of 1,000,000 USDC, 100 WETH and 10 WBTC.
 
 A file given with --config is TOML with the same field names, e.g.
 
@@ -86,6 +91,46 @@ def _default_symbols() -> tuple[SymbolConfig, ...]:
     )
 
 
+class NetworkConfig(_Frozen):
+    """How simex treats one devnet chain (defaults come from `CapitalConfig`)."""
+
+    chain_id: int = Field(gt=0)
+    network: str | None = Field(default=None, pattern=r"^[A-Z0-9_]{1,20}$")
+    min_confirm: int | None = Field(default=None, ge=1)
+    block_time_s: int | None = Field(default=None, ge=1)
+
+
+def _coin_amounts(**amounts: str) -> dict[str, Decimal]:
+    return {coin: Decimal(amount) for coin, amount in amounts.items()}
+
+
+class CapitalConfig(_Frozen):
+    """Deposits and withdrawals (Binance's /sapi/v1/capital endpoints) over devnet chains."""
+
+    min_confirm: int = Field(default=3, ge=1)  # confirmations before a deposit is credited
+    block_time_s: int = Field(default=2, ge=1)  # for the estimated arrival time
+    withdraw_fee: dict[str, Decimal] = Field(default_factory=lambda: _coin_amounts(
+        USDC="1", WETH="0.0005", WBTC="0.00002"))
+    withdraw_min: dict[str, Decimal] = Field(default_factory=lambda: _coin_amounts(
+        USDC="2", WETH="0.001", WBTC="0.0001"))
+    withdraw_max: Decimal = Field(default=Decimal("9999999"), gt=0)
+    networks: tuple[NetworkConfig, ...] = ()  # per-chain overrides
+    poll_interval_ms: int = Field(default=200, ge=10)
+    fund_hot_wallets: bool = True  # from the devnet deployer at start
+    hot_wallet_gas_eth: Decimal = Field(default=Decimal(100), ge=0)
+    hot_wallet_float: dict[str, Decimal] = Field(default_factory=lambda: _coin_amounts(
+        USDC="1000000", WETH="100", WBTC="10"))
+    sweep: bool = True  # move credited deposits from deposit addresses to the hot wallet
+
+    def network_of(self, chain_id: int) -> NetworkConfig:
+        """The chain's settings with every default filled in."""
+        given = next((n for n in self.networks if n.chain_id == chain_id),
+                     NetworkConfig(chain_id=chain_id))
+        return NetworkConfig(chain_id=chain_id, network=given.network or f"DEVNET{chain_id}",
+                             min_confirm=given.min_confirm or self.min_confirm,
+                             block_time_s=given.block_time_s or self.block_time_s)
+
+
 class SimexConfig(_Frozen):
     name: str = Field(default="simex", min_length=1)
     maker_fee: Decimal = Field(default=Decimal("0.001"), ge=0, lt=1)
@@ -96,6 +141,7 @@ class SimexConfig(_Frozen):
     weight_limit: int = Field(default=6000, ge=1)  # request weight per window
     weight_window_s: int = Field(default=60, ge=1)
     ban_seconds: int = Field(default=120, ge=1)
+    capital: CapitalConfig = CapitalConfig()
 
 
 def load_config(path: Path | None) -> SimexConfig:

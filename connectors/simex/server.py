@@ -26,6 +26,7 @@ from aiohttp import web
 
 from connectors.simex import errors as e
 from connectors.simex import wire
+from connectors.simex.capital_api import CapitalDesk
 from connectors.simex.config import SimexConfig
 from connectors.simex.faults import FaultPlan
 from connectors.simex.matching import (
@@ -85,7 +86,8 @@ class SimexServer:
 
     def __init__(self, config: SimexConfig | None = None, *, host: str = "127.0.0.1",
                  port: int = 0, faults: FaultPlan | None = None,
-                 price_source: PriceSource | None = None) -> None:
+                 price_source: PriceSource | None = None,
+                 devnet_manifest: dict[str, Any] | None = None) -> None:
         self.config = config or SimexConfig()
         self.host, self._port = host, port
         self.faults = faults or FaultPlan()
@@ -93,6 +95,8 @@ class SimexServer:
         self.clock_offset_ms = 0
         self.engine = MatchingEngine(self.config, self.now_ms)
         self.hub = StreamHub(self)
+        self.capital = CapitalDesk(self.config, self.engine.accounts, self._signed, self.publish,
+                                   self.now_ms, devnet_manifest)
         self.listen_keys: dict[str, str] = {}
         self._weight_window = 0
         self._weight_used = 0
@@ -140,6 +144,11 @@ class SimexServer:
         server = site._server
         assert server is not None
         self._port = server.sockets[0].getsockname()[1]  # type: ignore[attr-defined]
+        try:
+            await self.capital.start()
+        except BaseException:
+            await self.stop()
+            raise
         if self.config.makers.enabled:
             from connectors.simex.makers import run_makers
             self._tasks.append(asyncio.create_task(run_makers(self)))
@@ -160,6 +169,7 @@ class SimexServer:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
         await self.hub.close_all()
+        await self.capital.stop()
         if self._runner is not None:
             await self._runner.cleanup()
 
@@ -194,8 +204,8 @@ class SimexServer:
         post("/api/v3/userDataStream", self._listen_key_new)
         put("/api/v3/userDataStream", self._listen_key_keepalive)
         delete("/api/v3/userDataStream", self._listen_key_keepalive)
-        for path in ("/sapi/v1/capital/config/getall", "/sapi/v1/margin/allPairs",
-                     "/sapi/v1/margin/isolated/allPairs"):
+        self.capital.register(app)
+        for path in ("/sapi/v1/margin/allPairs", "/sapi/v1/margin/isolated/allPairs"):
             get(path, self._empty_signed_list)
         get("/fapi/v1/exchangeInfo", self._no_symbols)
         get("/dapi/v1/exchangeInfo", self._no_symbols)

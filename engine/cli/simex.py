@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import signal
 import sys
 from pathlib import Path
@@ -11,6 +12,7 @@ from typing import Annotated, Any
 import typer
 from pydantic import SecretStr
 
+from chain.errors import ChainError
 from connectors.simex import (
     DEFAULT_API_KEY,
     AccountConfig,
@@ -45,6 +47,7 @@ def _summary(server: SimexServer) -> dict[str, Any]:
         "symbols": [f"{s.base}/{s.quote}" for s in server.config.symbols],
         "api_keys": [a.api_key for a in server.config.accounts],
         "maker_fee": server.config.maker_fee, "taker_fee": server.config.taker_fee,
+        "hot_wallets": server.capital.hot_wallets(),
     }
 
 
@@ -85,15 +88,26 @@ def up(
     config_file: Annotated[Path | None, typer.Option("--config", help="simex config (TOML).")]
     = None,
     json_output: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+    devnet_manifest: Annotated[Path | None, typer.Option(
+        help="Devnet manifest (crossbook devnet up --json): each chain becomes a deposit and "
+             "withdrawal network with its own hot wallet.")] = None,
 ) -> None:
     """Serve REST under /api/v3 and streams under /ws until interrupted."""
     try:
         config = _with_account(load_config(config_file), api_key, api_secret)
     except SimexConfigError as error:
         fail(ExitCode.USAGE, str(error))
-    server = SimexServer(config, port=port)
+    manifest = None
+    if devnet_manifest is not None:
+        try:
+            manifest = json.loads(devnet_manifest.read_text())
+        except (OSError, ValueError) as error:
+            fail(ExitCode.USAGE, f"--devnet-manifest: cannot read {devnet_manifest}: {error}")
+    server = SimexServer(config, port=port, devnet_manifest=manifest)
     try:
         asyncio.run(_serve(server, json_output))
+    except ChainError as error:
+        fail(ExitCode.UNREACHABLE, f"devnet of --devnet-manifest: {error}")
     except OSError as error:
         fail(ExitCode.USAGE, f"cannot listen on 127.0.0.1:{port}: {error.strerror}; "
                              "choose another --port")
