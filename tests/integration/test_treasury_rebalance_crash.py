@@ -15,7 +15,7 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -117,7 +117,7 @@ def _minted(manifest: dict[str, Any], transfer_id: str) -> int:
 
 
 @pytest.fixture
-async def treasury(two_chains: dict[str, Any], tmp_path: Path) -> Iterator[Treasury]:
+async def treasury(two_chains: dict[str, Any], tmp_path: Path) -> AsyncIterator[Treasury]:
     """Safes on both chains owned by 3 keystore owners (threshold 2), 10,000 USDC in the one on
     the second chain, and a policy that wants 2,500 USDC in the one on the first."""
     owners = []
@@ -126,7 +126,7 @@ async def treasury(two_chains: dict[str, Any], tmp_path: Path) -> Iterator[Treas
         owner.to_keystore(tmp_path / f"owner-{i}.json", PASSWORD_ENV, kdf="pbkdf2",
                           iterations=2, environ={PASSWORD_ENV: "correct horse"})
         owners.append(owner)
-    safes = {}
+    safes: dict[int, str] = {}
     sender = ""
     for chain in chain_manifests(two_chains):
         w3 = connect(chain["rpc_url"])
@@ -136,7 +136,7 @@ async def treasury(two_chains: dict[str, Any], tmp_path: Path) -> Iterator[Treas
             delay_s=3_600, sanctions_oracle=Web3.to_checksum_address(chain["sanctions_oracle"]),
             calls=[(locker, selector(LOCK))], spenders=[locker],
             caps={usdc: (50_000 * USDC, 100_000 * USDC)})
-        sender = w3.eth.accounts[1]
+        sender = list(w3.eth.accounts)[1]
         wallet = await provision_guarded_safe(w3, chain, owners, 2, sender, guard,
                                               salt_nonce=w3.eth.block_number)
         safes[chain["chain_id"]] = wallet.address
@@ -263,3 +263,29 @@ def test_relayer_killed_mid_transfer_within_a_rebalance_then_the_rebalance_compl
     assert treasury.safe_nonce(31338) == nonce_before + 1
     assert _minted(treasury.manifest, transfer["bridge_transfer_id"]) == 1
     assert treasury.usdc(31337) == 2_500 * USDC and treasury.usdc(31338) == 7_500 * USDC
+
+
+def test_rebalance_when_destination_safe_is_sanctioned_then_refused_before_signing(
+    treasury: Treasury,
+) -> None:
+    first = chain_manifests(treasury.manifest)[0]
+    w3 = connect(first["rpc_url"])
+    oracle = w3.eth.contract(address=first["sanctions_oracle"],
+                             abi=treasury.manifest["abis"]["SanctionsOracle"])
+    tx = oracle.functions.addToSanctionsList([treasury.safes[31337]]).transact(
+        {"from": first["deployer"]})
+    assert w3.eth.wait_for_transaction_receipt(tx)["status"] == 1
+    nonce_before = treasury.safe_nonce(31338)
+
+    process = treasury.rebalance()
+    out, err = process.communicate(timeout=180)
+    assert process.returncode == 1, err
+    assert "refused" in err
+    [transfer] = json.loads(out)["transfers"]
+    assert transfer["state"] == "refused" and transfer["reasons"]
+    [record] = treasury.records()
+    with TransferJournal(treasury.journal) as journal:
+        states = [e.state for e in journal.events(record.transfer_id)]
+    assert states == [TransferState.INTENT, TransferState.REFUSED]  # never signed
+    assert treasury.safe_nonce(31338) == nonce_before
+    assert treasury.usdc(31338) == 10_000 * USDC
