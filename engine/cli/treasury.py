@@ -252,6 +252,12 @@ class _Rebalance:
     plan: TreasuryPlan
     transfers: list[TransferRecord]
     open: list[TransferRecord]
+    executed: bool
+
+
+def _auto(policy: TreasuryPolicy, venue_name: str) -> bool:
+    venue = policy.venue(venue_name)
+    return bool(venue and venue.collateral and venue.collateral.auto_top_up)
 
 
 @dataclass(frozen=True)
@@ -263,6 +269,13 @@ class _Options:
     compliance_url: str | None
     execute: bool
     crash_at: str | None
+    top_up: bool = False  # plan only for venues under their alert level
+
+
+def _may_execute(options: _Options) -> bool:
+    if options.top_up:
+        return any(v.collateral and v.collateral.auto_top_up for v in options.policy.venues)
+    return options.execute
 
 
 async def _rebalance(options: _Options) -> _Rebalance:
@@ -276,7 +289,7 @@ async def _rebalance(options: _Options) -> _Rebalance:
         with TransferJournal(options.journal or devnet.state_dir / "treasury.sqlite") as store:
             executor = None
             recovered: list[TransferRecord] = []
-            if options.execute:
+            if _may_execute(options):
                 key, secret = _api_credentials()
                 rails, deposit_addresses = await venue_rails(policy, chain_manifests(manifest),
                                                              key, secret)
@@ -291,15 +304,19 @@ async def _rebalance(options: _Options) -> _Rebalance:
             state = await _state_async(policy, options.state_dir, options.relayer_dbs)
             needs = _needs(policy, state)
             alerts = _alerts(store, needs)
+            planned = [n for n in needs if n.alerting] if options.top_up else needs
             try:
-                plan = plan_transfers(plan_request_with_needs(policy, state, needs))
+                plan = plan_transfers(plan_request_with_needs(policy, state, planned))
             except PlanInfeasible as error:
                 fail(ExitCode.REFUSED, str(error))
+            if options.top_up and not all(_auto(policy, n.venue) for n in planned):
+                executor = None  # a venue under its alert level asks for a proposal only
             transfers: list[TransferRecord] = []
             if executor is not None and plan.transfers:
                 transfers = await _resumable(execute_plan(executor, plan, _timeout(policy),
                                                           _poll(policy)))
-            return _Rebalance(recovered, needs, alerts, plan, transfers, store.open_transfers())
+            return _Rebalance(recovered, needs, alerts, plan, transfers, store.open_transfers(),
+                              executor is not None)
     finally:
         await close_rails(rails)
 
@@ -319,8 +336,25 @@ def rebalance(
     policy = _policy(policy_file)
     if crash_at is not None and crash_at not in CRASH_POINTS:
         fail(ExitCode.USAGE, f"--crash-at must be one of {', '.join(CRASH_POINTS)}")
-    run = asyncio.run(_rebalance(_Options(policy, state_dir, relayer_db, journal,
-                                          compliance_url, execute, crash_at)))
+    _report(asyncio.run(_rebalance(_Options(policy, state_dir, relayer_db, journal,
+                                            compliance_url, execute, crash_at))), json_output)
+
+
+@app.command()
+def topup(
+    policy_file: PolicyFile, state_dir: StateDir = None, relayer_db: RelayerDbs = None,
+    journal: JournalPath = None, compliance_url: ComplianceUrl = None, json_output: Json = False,
+) -> None:
+    """Alert on every venue under its margin alert level and plan its top-up to its need:
+    executed when the policy enables `auto_top_up` for each such venue, else proposed."""
+    policy = _policy(policy_file)
+    _report(asyncio.run(_rebalance(_Options(policy, state_dir, relayer_db, journal,
+                                            compliance_url, False, None, top_up=True))),
+            json_output)
+
+
+def _report(run: _Rebalance, json_output: bool) -> None:
+    execute = run.executed
     if json_output:
         print_json({"executed": execute, "recovered": [record_json(r) for r in run.recovered],
                     "plan": plan_json(run.plan),

@@ -39,6 +39,7 @@ from typing import Any, Protocol
 
 from eth_typing import ChecksumAddress
 from web3 import Web3
+from web3.exceptions import ContractLogicError
 from web3.logs import DISCARD
 from web3.types import TxReceipt
 
@@ -321,7 +322,14 @@ class TransferExecutor:
             return await self._settle_signed(record)
         function = wallet.contract.functions.execTransaction(
             *tx.exec_args(bytes.fromhex(record.facts["signatures"][2:])))
-        tx_hash = function.transact({"from": self.desk.sender})
+        try:
+            tx_hash = function.transact({"from": self.desk.sender})
+        except ContractLogicError as reverted:
+            # The node's simulation reverted (the guard or a cap said no): nothing was sent,
+            # and the same transaction would revert again. A node that is away raises
+            # something else and leaves the transfer `signed`, to be re-sent.
+            return self.journal.advance(record, TransferState.FAILED,
+                                        detail=f"execTransaction reverts: {reverted}")
         self.desk.crash("broadcast")
         receipt = wallet.w3.eth.wait_for_transaction_receipt(tx_hash, timeout=60)
         return self._sent(record, wallet, receipt)

@@ -177,7 +177,7 @@ async def test_margin_shortfall_on_simex_is_covered_by_bridge_then_deposit_and_r
     store.load("ofac-sdn", ListEffect.SANCTIONS, parse_list_file(FIXTURES / "sdn_v1.xml"),
                source="fixture")
     policy = tmp_path / "policy.toml"
-    policy.write_text(f"""
+    policy_text = f"""
 max_seconds = 3600
 [assets.USDC]
 price = "1"
@@ -196,6 +196,7 @@ withdrawal_fee = {{ USDC = "1" }}
 asset = "USDC"
 buffer = "1.5"
 alert_below = "1.2"
+auto_top_up = AUTO
 [[venues]]
 name = "othex"
 url = "{othex.rest_url}"
@@ -215,8 +216,11 @@ poll_s = "0.3"
 [gas]
 gas_price_gwei = "1"
 native_price = "3000"
-""")
+"""
+    policy.write_text(policy_text.replace("AUTO", "false"))
     common = ("--policy", str(policy), "--state-dir", two_chains["state_dir"])
+    journaled = ("--journal", str(tmp_path / "treasury.sqlite"), "--compliance-url",
+                 f"sqlite:///{tmp_path / 'compliance.sqlite'}")
 
     code, out, err = await _crossbook("treasury", "status", *common, "--json")
     assert code == 0, err
@@ -225,12 +229,20 @@ native_price = "3000"
     assert Decimal(collateral["need"]) == need and collateral["alerting"] is True
     assert Decimal(collateral["held"]) == 1_000
 
-    code, out, err = await _crossbook(
-        "treasury", "rebalance", *common, "--journal", str(tmp_path / "treasury.sqlite"),
-        "--compliance-url", f"sqlite:///{tmp_path / 'compliance.sqlite'}", "--execute",
-        "--json")
+    # Top-ups not enabled: the alert is raised and the top-up proposed, nothing sent.
+    code, out, err = await _crossbook("treasury", "topup", *common, *journaled, "--json")
+    assert code == 0, err
+    proposal = json.loads(out)
+    assert proposal["executed"] is False and proposal["transfers"] == []
+    assert len(proposal["plan"]["transfers"]) == 2
+    assert simex.engine.accounts[DEFAULT_API_KEY].balance("USDC").free == 1_000
+
+    # Enabled in the policy: the same top-up is executed.
+    policy.write_text(policy_text.replace("AUTO", "true"))
+    code, out, err = await _crossbook("treasury", "topup", *common, *journaled, "--json")
     assert code == 0, err
     result = json.loads(out)
+    assert result["executed"] is True
     [alert] = result["alerts"]
     assert alert["venue"] == "simex" and Decimal(alert["need"]) == need
 
