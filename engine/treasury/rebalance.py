@@ -64,9 +64,9 @@ _ERC20_BALANCE_ABI: list[dict[str, Any]] = [{
     "outputs": [{"name": "", "type": "uint256"}],
 }]
 # Fault injection for the crash tests: the process SIGKILLs itself at this point of its first
-# Safe leg (`intent`: all intents journaled, nothing signed; `signed`: signatures journaled,
-# nothing broadcast; `broadcast`: execTransaction sent, `sent` not journaled; `sent`: before
-# waiting for arrival).
+# leg (`intent`: all intents journaled, nothing signed; `signed`: signatures journaled, nothing
+# broadcast; `broadcast`: execTransaction sent or the withdrawal requested, `sent` not
+# journaled; `sent`: before waiting for arrival).
 CRASH_POINTS = ("intent", "signed", "broadcast", "sent")
 
 
@@ -396,8 +396,10 @@ class TransferExecutor:
             return self.journal.advance(record, TransferState.REFUSED,
                                         decision=refused.decision.value,
                                         reasons=list(refused.reasons))
-        withdrawal_id = await rail.withdraw(record.asset, record.amount, address,
+        # The recipient receives `received`; the venue debits it plus its fee (`amount`).
+        withdrawal_id = await rail.withdraw(record.asset, record.received, address,
                                             destination.chain_id, record.transfer_id)
+        self.desk.crash("broadcast")
         return self.journal.advance(record, TransferState.SENT, withdrawal_id=withdrawal_id,
                                     address=address)
 

@@ -27,6 +27,7 @@ from typing import Any
 
 import ccxt.async_support as ccxt_async
 import pytest
+from eth_typing import ChecksumAddress
 from web3 import Web3
 
 from chain.bridge import LockMintBridge, TransferStatus, relayer_config_for
@@ -91,7 +92,7 @@ def relayer(two_chains: dict[str, Any], tmp_path: Path) -> Iterator[None]:
     child.wait(timeout=10)
 
 
-async def _deposit_address(simex: SimexServer) -> str:
+async def _deposit_address(simex: SimexServer) -> ChecksumAddress:
     client: Any = ccxt_async.binance({"apiKey": DEFAULT_API_KEY, "secret": DEFAULT_API_SECRET})
     client.urls["api"] = {**client.urls["api"], **simex.ccxt_urls()}
     try:
@@ -136,7 +137,7 @@ async def test_margin_shortfall_on_simex_is_covered_by_bridge_then_deposit_and_r
                           iterations=2, environ={PASSWORD_ENV: "correct horse"})
         owners.append(owner)
     sender = list(connect(chain_a["rpc_url"]).eth.accounts)[1]
-    safes: dict[int, str] = {}
+    safes: dict[int, ChecksumAddress] = {}
     for chain, guard in (
         (chain_a, GuardPolicy(
             delay_s=3_600, sanctions_oracle=Web3.to_checksum_address(chain_a["sanctions_oracle"]),
@@ -284,3 +285,67 @@ native_price = "3000"
     holdings = {(h["location"], h["chain_id"]): Decimal(h["balance"]) for h in status["holdings"]}
     assert holdings[("simex", None)] + holdings[("treasury", 31337)] + \
         holdings[("treasury", 31338)] == 1_000 + 500 + 20_000  # nothing lost on the way
+
+
+async def test_withdrawal_leg_sigkilled_after_the_request_then_paid_out_exactly_once(
+    two_chains: dict[str, Any], exchanges: tuple[SimexServer, SimexServer], tmp_path: Path,
+) -> None:
+    """An operations wallet on 31337 short of 300 USDC is paid from simex's account; the
+    rebalance is SIGKILLed right after asking simex for the withdrawal (before journaling it):
+    the restart finds it by its client id (`withdrawOrderId`) and never asks again."""
+    simex, _ = exchanges
+    chain_a = chain_manifests(two_chains)[0]
+    w3 = connect(chain_a["rpc_url"])
+    rpc(w3, "evm_setIntervalMining", 1)  # simex completes a withdrawal 2 blocks deep
+    ops = Web3.to_checksum_address("0x" + "5e" * 20)
+    LocalKeySigner.generate("owner").to_keystore(
+        tmp_path / "owner.json", PASSWORD_ENV, kdf="pbkdf2", iterations=2,
+        environ={PASSWORD_ENV: "correct horse"})
+    store = ListStore(f"sqlite:///{tmp_path / 'compliance.sqlite'}")
+    store.load("ofac-sdn", ListEffect.SANCTIONS, parse_list_file(FIXTURES / "sdn_v1.xml"),
+               source="fixture")
+    policy = tmp_path / "policy.toml"
+    policy.write_text(f"""
+[assets.USDC]
+price = "1"
+decimals = 6
+[[wallets]]
+name = "ops"
+address = "{ops}"
+chains = [31337]
+[[venues]]
+name = "simex"
+url = "{simex.rest_url}"
+deposit_chains = [31337]
+withdrawal_fee = {{ USDC = "1" }}
+[[targets]]
+location = "ops"
+chain = 31337
+asset = "USDC"
+target = "300"
+[execution]
+sender = "{list(w3.eth.accounts)[1]}"
+keystores = ["owner.json"]
+password_env = "{PASSWORD_ENV}"
+arrival_timeout_s = 120
+poll_s = "0.3"
+""")
+    args = ("treasury", "rebalance", "--policy", str(policy), "--state-dir",
+            two_chains["state_dir"], "--journal", str(tmp_path / "treasury.sqlite"),
+            "--compliance-url", f"sqlite:///{tmp_path / 'compliance.sqlite'}", "--execute",
+            "--json")
+
+    code, _, _ = await _crossbook(*args, "--crash-at", "broadcast")
+    assert code == -9  # SIGKILL
+    code, out, err = await _crossbook(*args)
+    assert code == 0, err
+    result = json.loads(out)
+    [recovered] = result["recovered"]
+    assert recovered["kind"] == "cex_withdrawal" and recovered["state"] == "arrived"
+    assert recovered["recovered"] is True and Decimal(recovered["received"]) == 300
+    assert result["plan"]["transfers"] == []  # nothing planned again
+
+    account = simex.engine.accounts[DEFAULT_API_KEY]
+    assert account.balance("USDC").free == 1_000 - 301  # 300 paid out, 1 fee, once
+    assert _token_balance(chain_a, two_chains["abis"], chain_a["tokens"]["USDC"]["address"],
+                          ops) == 300 * USDC
