@@ -18,6 +18,7 @@ from typing import Any
 import ccxt.async_support as ccxt_async
 
 from connectors.simex import DEFAULT_API_KEY, DEFAULT_API_SECRET, binance_ccxt_urls
+from engine.errors import TerminalError
 from engine.treasury.policy import TreasuryPolicy, VenuePolicy
 from engine.treasury.rebalance import ExchangeMove, ExchangeRail
 
@@ -28,6 +29,14 @@ _DEPOSIT_STATUS = {"0": "pending", "1": "ok", "2": "failed", "6": "ok", "7": "fa
                    "8": "pending"}
 _WITHDRAW_STATUS = {"0": "pending", "1": "failed", "2": "pending", "3": "failed",
                     "4": "pending", "5": "failed", "6": "ok"}
+
+
+class WithdrawalRefused(TerminalError):
+    """The venue refused a withdrawal request; nothing was paid out."""
+
+    def __init__(self, venue: str, detail: str) -> None:
+        self.venue = venue
+        super().__init__(f"venue {venue} refused the withdrawal: {detail}")
 
 
 class CcxtExchangeRail:
@@ -66,8 +75,11 @@ class CcxtExchangeRail:
                        client_id: str) -> str:
         # ccxt takes a float amount and formats it to the currency's precision; the venue
         # parses the decimal string it sends.
-        answer = await self._client.withdraw(asset, float(amount), address, None, {
-            "network": self.network(chain_id), "withdrawOrderId": client_id})
+        try:
+            answer = await self._client.withdraw(asset, float(amount), address, params={
+                "network": self.network(chain_id), "withdrawOrderId": client_id})
+        except ccxt_async.ExchangeError as refused:  # the venue said no (not a network fault)
+            raise WithdrawalRefused(self.venue.name, str(refused)) from refused
         return str(answer["id"])
 
     async def withdrawal_by_client_id(self, asset: str, client_id: str

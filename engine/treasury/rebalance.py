@@ -397,8 +397,11 @@ class TransferExecutor:
                                         decision=refused.decision.value,
                                         reasons=list(refused.reasons))
         # The recipient receives `received`; the venue debits it plus its fee (`amount`).
-        withdrawal_id = await rail.withdraw(record.asset, record.received, address,
-                                            destination.chain_id, record.transfer_id)
+        try:
+            withdrawal_id = await rail.withdraw(record.asset, record.received, address,
+                                                destination.chain_id, record.transfer_id)
+        except TerminalError as refused:  # the venue said no; a network fault stays intent
+            return self.journal.advance(record, TransferState.FAILED, detail=str(refused))
         self.desk.crash("broadcast")
         return self.journal.advance(record, TransferState.SENT, withdrawal_id=withdrawal_id,
                                     address=address)

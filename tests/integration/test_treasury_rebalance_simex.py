@@ -335,8 +335,8 @@ poll_s = "0.3"
             "--compliance-url", f"sqlite:///{tmp_path / 'compliance.sqlite'}", "--execute",
             "--json")
 
-    code, _, _ = await _crossbook(*args, "--crash-at", "broadcast")
-    assert code == -9  # SIGKILL
+    code, out, err = await _crossbook(*args, "--crash-at", "broadcast")
+    assert code == -9, out + err  # SIGKILL
     code, out, err = await _crossbook(*args)
     assert code == 0, err
     result = json.loads(out)
