@@ -40,6 +40,8 @@ from datetime import UTC, datetime
 from decimal import ROUND_DOWN, Decimal, InvalidOperation
 from typing import Any
 
+from eth_utils.address import to_checksum_address
+
 from connectors.simex import errors as e
 from connectors.simex.matching import Account
 from connectors.simex.wire import d8
@@ -297,6 +299,9 @@ class CapitalLedger:
             raise e.illegal_chars("withdrawOrderId", _ORDER_ID.pattern)
         network = self.network_for(coin, params.get("network"))
         if not _ADDRESS.fullmatch(address) or params.get("addressTag"):
+            raise illegal_address()
+        mixed_case = address[2:] not in (address[2:].lower(), address[2:].upper())
+        if mixed_case and to_checksum_address(address) != address:  # EIP-55 typo
             raise illegal_address()
         return WithdrawRequest(coin, network, address, amount, order_id)
 

@@ -118,6 +118,9 @@ class CapitalDesk:
                         self._credited(custody, deposit)
                 except (ChainError, RpcError) as error:  # the node is away: next round
                     _log.warning("deposit watcher on chain %s: %s", custody.chain_id, error)
+                except Exception:  # an odd answer must not stop the watcher for good
+                    _log.exception("deposit watcher on chain %s failed a round",
+                                   custody.chain_id)
             await asyncio.sleep(interval)
 
     def _credited(self, custody: ChainCustody, deposit: Deposit) -> None:

@@ -126,6 +126,7 @@ class ChainCustody:
         self.capital = capital
         self.rpc = JsonRpc(chain["rpc_url"])
         self.hot = keys.hot_wallet(self.chain_id)
+        self._keys = keys
         self.deposit_signers = {k: keys.deposit_key(k) for k in api_keys}
         self.owner_of = {s.address.lower(): k for k, s in self.deposit_signers.items()}
         assert network.min_confirm is not None
@@ -142,7 +143,14 @@ class ChainCustody:
         self._sweeps: asyncio.Lock = asyncio.Lock()
 
     def deposit_address(self, api_key: str) -> str:
-        return self.deposit_signers[api_key].address
+        """The account's deposit address; an account added after start gets one too (it is
+        watched and credited, though not swept: the transaction manager signs only for the
+        accounts it started with)."""
+        signer = self.deposit_signers.get(api_key)
+        if signer is None:
+            signer = self.deposit_signers[api_key] = self._keys.deposit_key(api_key)
+            self.owner_of[signer.address.lower()] = api_key
+        return signer.address
 
     async def start(self) -> None:
         await self.txm.open()
@@ -290,6 +298,10 @@ class ChainCustody:
         """Move what the deposit's address holds of its token to the hot wallet."""
         async with self._sweeps:  # one at a time: two deposits to one address, one sweep
             signer = self.deposit_signers[deposit.api_key]
+            if signer.address not in self.txm.senders:
+                _log.info("deposit %s stays at its address: account added after start",
+                          deposit.deposit_id)
+                return
             token = to_checksum_address(network.token)
             held = int.from_bytes(await self.rpc.call(
                 {"to": token, "data": "0x" + (_BALANCE_OF + encode(

@@ -8,7 +8,9 @@ deposit or withdrawal, an on-chain transfer. Each path has
 - `fixed_fee`: asset units the path keeps whenever it is used (an exchange's withdrawal fee);
 - `gas_cost`: the cost, in the valuation currency, of using it at all (gas on each leg);
 - `seconds`: how long it takes; a path slower than the plan's `max_seconds` is not used;
-- `cap`: the most that may be sent through it (an exchange's withdrawal limit, bridge liquidity).
+- `cap`: the most that may be sent through it (an exchange's withdrawal limit, bridge liquidity);
+- `min_amount`: the least that may be sent through it when used (an exchange's withdrawMin plus
+  its fee: a withdrawal below it is refused).
 
 The programme, per asset (assets never convert into one another, so each asset is solved on its
 own; `decompose=False` solves all at once, which the benchmark uses as its baseline):
@@ -16,9 +18,10 @@ own; `decompose=False` solves all at once, which the benchmark uses as its basel
     minimise    sum_e price_e * (fee_rate_e * f_e + fixed_fee_e * y_e) + gas_cost_e * y_e
     subject to  balance_n + sum_{e into n} ((1 - fee_rate_e) f_e - fixed_fee_e y_e)
                           - sum_{e out of n} f_e  >=  target_n          for every node n
-                fixed_fee_e * y_e <= f_e <= cap_e * y_e,   y_e in {0, 1}
+                low_e * y_e <= f_e <= cap_e * y_e,   y_e in {0, 1}
 
-where f_e is what is sent through path e and y_e whether it is used. What a path keeps is valued
+where f_e is what is sent through path e, y_e whether it is used and low_e the larger of
+its fixed fee and its minimum amount. What a path keeps is valued
 at the asset's price, so the objective is the money the plan costs. With no fixed costs anywhere
 the binaries are dropped and this is a linear programme (`scipy.optimize.linprog`, HiGHS);
 otherwise a mixed-integer one (`scipy.optimize.milp`). Amounts are `Decimal` at the edges and
@@ -101,6 +104,7 @@ class Path:
     gas_cost: Decimal = Decimal(0)
     seconds: int = 0
     cap: Decimal | None = None
+    min_amount: Decimal = Decimal(0)
 
     def __post_init__(self) -> None:
         if self.source.asset != self.destination.asset:
@@ -109,7 +113,8 @@ class Path:
             raise InvalidValue(f"path {self.name}", "source and destination differ")
         if not Decimal(0) <= self.fee_rate < Decimal(1):
             raise InvalidValue(f"path {self.name}.fee_rate", "must be in [0, 1)")
-        for field, value in (("fixed_fee", self.fixed_fee), ("gas_cost", self.gas_cost)):
+        for field, value in (("fixed_fee", self.fixed_fee), ("gas_cost", self.gas_cost),
+                             ("min_amount", self.min_amount)):
             if value < 0:
                 raise InvalidValue(f"path {self.name}.{field}", "must not be negative")
         if self.seconds < 0:
@@ -119,7 +124,7 @@ class Path:
 
     @property
     def has_fixed_cost(self) -> bool:
-        return self.fixed_fee > 0 or self.gas_cost > 0
+        return self.fixed_fee > 0 or self.gas_cost > 0 or self.min_amount > 0
 
 
 @dataclass(frozen=True)
@@ -205,6 +210,7 @@ def _solve(
     price = np.array([float(prices[p.source.asset]) for p in paths])
     fee = np.array([float(p.fee_rate) for p in paths])
     fixed_fee = np.array([float(p.fixed_fee) for p in paths])
+    low = np.array([float(max(p.fixed_fee, p.min_amount)) for p in paths])
     gas = np.array([float(p.gas_cost) for p in paths])
     cap = np.array([supply if p.cap is None else min(float(p.cap), supply) for p in paths])
     rows, cols, vals = [], [], []
@@ -227,12 +233,12 @@ def _solve(
             (-fixed_fee, (rows[1::2], list(range(n_edges)))), shape=(n_nodes, n_edges)
         ).tocsr()
         conservation = hstack([flow_matrix, fixed_rows])
-        # A used path carries at least its fixed fee and at most its cap:
-        # f_e - cap_e y_e <= 0 and f_e - fixed_fee_e y_e >= 0.
+        # A used path carries at least its fixed fee (and minimum) and at most its cap:
+        # f_e - cap_e y_e <= 0 and f_e - low_e y_e >= 0.
         constraints = [
             LinearConstraint(conservation, lb=need, ub=np.inf),
             LinearConstraint(hstack([diags(np.ones(n_edges)), diags(-cap)]), lb=-np.inf, ub=0.0),
-            LinearConstraint(hstack([diags(np.ones(n_edges)), diags(-fixed_fee)]), lb=0.0,
+            LinearConstraint(hstack([diags(np.ones(n_edges)), diags(-low)]), lb=0.0,
                              ub=np.inf),
         ]
         cost = np.concatenate([price * fee, price * fixed_fee + gas])

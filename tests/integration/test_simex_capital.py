@@ -8,6 +8,7 @@ found. Blocks are mined by hand (anvil automines one block per transaction).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -16,7 +17,9 @@ from typing import Any
 
 import ccxt
 import ccxt.async_support as ccxt_async
+import ccxt.pro as ccxt_pro
 import pytest
+from eth_account import Account
 from eth_utils.crypto import keccak
 from web3 import Web3
 
@@ -24,7 +27,7 @@ from connectors.simex import DEFAULT_API_KEY, DEFAULT_API_SECRET, MakerConfig, S
 from connectors.simex.capital_chain import SEED_ENV
 from connectors.simex.config import CapitalConfig, SimexConfig
 
-from devnet_actions import rpc
+from devnet_actions import dev_key, rpc
 
 pytestmark = pytest.mark.integration
 
@@ -261,3 +264,94 @@ async def test_custody_when_depositing_and_withdrawing_then_no_key_in_logs_or_an
 def _derived(label: bytes) -> bytes:
     """The custody key for `label` as simex derives it (keccak of seed + label)."""
     return keccak(SEED + label)
+
+
+async def test_deposit_when_reorg_moves_it_to_a_later_block_then_credited_exactly_once(
+        binance: Any, exchange_server: SimexServer, devnet: dict[str, Any], w3: Web3) -> None:
+    address = (await binance.fetch_deposit_address("USDC", {"network": NETWORK}))["address"]
+    before = free(exchange_server, "USDC")
+    sender = Account.from_key(dev_key(0))
+    assert sender.address == devnet["deployer"]
+    call = token(w3, devnet, "USDC").functions.transfer(address, 4_000_000).build_transaction(
+        {"from": sender.address, "nonce": w3.eth.get_transaction_count(sender.address),
+         "gas": 100_000, "maxFeePerGas": 10**11, "maxPriorityFeePerGas": 10**9,
+         "chainId": devnet["chain_id"]})
+    raw = sender.sign_transaction(call).raw_transaction
+    tx_hash = w3.eth.send_raw_transaction(raw)
+    first_block = w3.eth.get_transaction_receipt(tx_hash)["blockNumber"]
+
+    async def pending_at(block: int) -> bool:
+        deposits = await binance.fetch_deposits("USDC")
+        return len(deposits) == 1 and exchange_server.capital.ledger.deposits[
+            ("0x" + bytes(tx_hash).hex(), 0)].block_number == block
+
+    await until(lambda: pending_at(first_block))
+    mine(w3, 1)  # 2 of 3 confirmations
+    # Replace the last two blocks; the transfer lands in the second of the new ones.
+    rpc(w3, "anvil_reorg", 2, [["0x" + bytes(raw).hex(), 1]])
+    moved = w3.eth.get_transaction_receipt(tx_hash)["blockNumber"]
+    assert moved == first_block + 1
+    await until(lambda: pending_at(moved))
+    mine(w3, 2)
+
+    async def credited() -> bool:
+        deposits = await binance.fetch_deposits("USDC")
+        return len(deposits) == 1 and deposits[0]["status"] == "ok"
+
+    await until(credited)
+    await asyncio.sleep(0.3)
+    assert len(await binance.fetch_deposits("USDC")) == 1
+    assert free(exchange_server, "USDC") == before + 4
+
+
+async def test_balance_stream_when_deposit_credited_and_withdrawal_applied_then_pushed(
+        exchange_server: SimexServer, devnet: dict[str, Any], w3: Web3) -> None:
+    user = ccxt_pro.binance({"apiKey": DEFAULT_API_KEY, "secret": DEFAULT_API_SECRET})
+    user.urls["api"] = {**user.urls["api"], **exchange_server.ccxt_urls()}
+    balances: list[float] = []
+
+    async def collect() -> None:
+        while True:
+            balances.append((await user.watch_balance())["USDC"]["free"])
+
+    watcher = asyncio.create_task(collect())
+    try:
+        await user.load_markets()
+        await asyncio.sleep(0.3)  # the user stream is up
+        address = (await user.fetch_deposit_address("USDC"))["address"]
+        await deposit_usdc(w3, devnet, address, 2_000_000)
+        mine(w3, 2)
+
+        async def pushed(value: float) -> bool:
+            return bool(balances) and balances[-1] == value
+
+        await until(lambda: pushed(1_000_002.0))
+        await user.withdraw("USDC", 5, w3.eth.accounts[5], {"network": NETWORK})
+        await until(lambda: pushed(1_000_002.0 - 6))
+    finally:
+        watcher.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await watcher
+        await user.close()
+
+
+async def test_deposit_when_account_was_added_after_start_then_its_address_is_watched(
+        exchange_server: SimexServer, devnet: dict[str, Any], w3: Web3) -> None:
+    exchange_server.engine.add_account("late-key", "late-secret", {})
+    late = ccxt_async.binance({"apiKey": "late-key", "secret": "late-secret"})
+    late.urls["api"] = {**late.urls["api"], **exchange_server.ccxt_urls()}
+    try:
+        address = (await late.fetch_deposit_address("USDC"))["address"]
+        assert address != exchange_server.capital.deposit_address(DEFAULT_API_KEY, NETWORK)
+        await deposit_usdc(w3, devnet, address, 1_500_000)
+        mine(w3, 2)
+
+        async def credited() -> bool:
+            deposits = await late.fetch_deposits("USDC")
+            return bool(deposits) and deposits[0]["status"] == "ok"
+
+        await until(credited)
+    finally:
+        await late.close()
+    late_usdc = exchange_server.engine.accounts["late-key"].balance("USDC").free
+    assert late_usdc == D("1.5")
