@@ -25,7 +25,7 @@ from chain.signers.base import SigningRefused, SigningRequest
 from chain.wallet import selector
 from engine.errors import InvalidValue
 from engine.treasury.journal import TransferJournal, TransferRecord
-from engine.treasury.planner import PathKind, TreasuryPlan
+from engine.treasury.planner import TreasuryPlan
 from engine.treasury.policy import TreasuryPolicy
 from engine.treasury.rebalance import (
     ExchangeRail,
@@ -175,7 +175,3 @@ def build_desk(manifest: dict[str, Any], policy: TreasuryPolicy, screener: Scree
         addresses=address, token_addresses=tokens,
         decimals={a: s.decimals for a, s in policy.assets.items()}, rails=dict(rails),
         crash_at=crash_at)
-
-
-def is_withdrawal(record: TransferRecord) -> bool:
-    return record.kind is PathKind.CEX_WITHDRAWAL
