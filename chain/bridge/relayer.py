@@ -13,6 +13,15 @@ the destination contract whether the transfer was completed, while the contract 
 second mint or release of the same transfer id. A relayer killed at any instant and started
 again therefore loses nothing and completes nothing twice.
 
+Reorgs: every transfer keeps its event's block hash. Before completing one, the relayer checks
+that this block is still the canonical block at its height; if not, the transfer is `reorged`
+and never relayed from that block, and the chain's cursor is rewound to it, so an event
+re-included in another block is seen again there and relayed once *that* block is
+`confirmations` deep. Each round also checks that the last block it scanned is still canonical
+and, if not, rescans the last `REORG_REWIND_BLOCKS`. A reorg deeper than `confirmations`, after
+a transfer was completed, is beyond what any confirmation count protects against: choose
+`confirmations` for the chain's finality.
+
 Faults are injectable for tests: `release_delay_s` holds every transfer back after it is confirmed
 (a slow relayer), and `--crash-at before-send|after-send` makes the process exit abruptly at that
 point of its first completion (a crash, as SIGKILL would).
@@ -33,7 +42,7 @@ from eth_typing import ChecksumAddress
 from pydantic import BaseModel, ConfigDict, Field
 from web3 import Web3
 from web3.contract import Contract
-from web3.exceptions import ContractLogicError, Web3Exception
+from web3.exceptions import BlockNotFound, ContractLogicError, Web3Exception
 
 from chain.bridge.deploy import bridge_abis
 from chain.bridge.store import RelayedTransfer, RelayerStore, RelayStatus, TransferKind
@@ -42,6 +51,8 @@ _log = logging.getLogger("crossbook.bridge.relayer")
 CRASH_EXIT_STATUS = 70
 # At most this many blocks per eth_getLogs call, well under a node's range limit.
 _SCAN_SPAN = 2_000
+# How far back a scan restarts when the last block it scanned was reorganised away.
+REORG_REWIND_BLOCKS = 64
 
 
 class RelayerChain(BaseModel):
@@ -90,6 +101,15 @@ def relayer_config_for(
     )
 
 
+def _block_hash(w3: Web3, number: int) -> str | None:
+    """The canonical block's hash at `number`; None past the head (a reorg shortened it)."""
+    try:
+        block = w3.eth.get_block(number)
+    except BlockNotFound:
+        return None
+    return None if block.get("hash") is None else Web3.to_hex(block["hash"])
+
+
 class _ChainClient:
     def __init__(self, chain: RelayerChain, abis: dict[str, list[dict[str, Any]]]) -> None:
         self.chain = chain
@@ -122,11 +142,18 @@ class Relayer:
             self._complete_if_due(transfer, heads[transfer.source_chain_id])
 
     def _scan(self, client: _ChainClient, head: int) -> None:
-        start = self.store.next_block(client.chain.chain_id, client.chain.start_block)
+        chain_id = client.chain.chain_id
+        start = self.store.next_block(chain_id, client.chain.start_block)
+        last_hash = self.store.last_hash(chain_id)
+        if last_hash is not None and start > 0 and _block_hash(client.w3, start - 1) != last_hash:
+            rewound = max(client.chain.start_block, start - REORG_REWIND_BLOCKS)
+            _log.warning("chain %s: block %d was reorganised away; rescanning from %d",
+                         chain_id, start - 1, rewound)
+            start = rewound
         while start <= head:
             end = min(head, start + _SCAN_SPAN - 1)
             transfers = self._locks(client, start, end) + self._burns(client, start, end)
-            self.store.record_scan(client.chain.chain_id, end + 1, transfers)
+            self.store.record_scan(chain_id, end + 1, transfers, _block_hash(client.w3, end))
             start = end + 1
 
     def _locks(self, client: _ChainClient, start: int, end: int) -> list[RelayedTransfer]:
@@ -139,6 +166,7 @@ class Relayer:
                 token=e["args"]["token"], sender=e["args"]["sender"],
                 recipient=e["args"]["recipient"], amount_raw=e["args"]["amount"],
                 status=RelayStatus.SEEN, seen_at_ns=time.time_ns(),
+                source_block_hash=Web3.to_hex(e["blockHash"]),
             )
             for e in events
         ]
@@ -153,6 +181,7 @@ class Relayer:
                 token=e["args"]["sourceToken"], sender=e["args"]["sender"],
                 recipient=e["args"]["recipient"], amount_raw=e["args"]["amount"],
                 status=RelayStatus.SEEN, seen_at_ns=time.time_ns(),
+                source_block_hash=Web3.to_hex(e["blockHash"]),
             )
             for e in events
         ]
@@ -162,6 +191,16 @@ class Relayer:
         if depth < self.config.confirmations:
             return
         if time.time_ns() - transfer.seen_at_ns < self.config.release_delay_s * 1e9:
+            return
+        source = self.chains[transfer.source_chain_id]
+        if (transfer.status is RelayStatus.SEEN and transfer.source_block_hash is not None
+                and _block_hash(source.w3, transfer.source_block) != transfer.source_block_hash):
+            self.store.set_status(transfer.transfer_id, RelayStatus.REORGED,
+                                  detail=f"block {transfer.source_block} was reorganised away")
+            self.store.rewind(transfer.source_chain_id, transfer.source_block)
+            _log.warning("transfer %s: its block %d on chain %s was reorganised away; not "
+                         "relayed", transfer.transfer_id, transfer.source_block,
+                         transfer.source_chain_id)
             return
         destination = self.chains.get(transfer.destination_chain_id)
         if destination is None:

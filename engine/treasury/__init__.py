@@ -1,5 +1,13 @@
-"""Treasury: where collateral is, where it is needed, and the cheapest transfers between them."""
+"""Treasury: where collateral is, where margin needs it, the cheapest transfers between them,
+and their journaled, resumable execution."""
 
+from engine.treasury.collateral import CollateralNeed, collateral_needs, margin_requirements_usd
+from engine.treasury.journal import (
+    TransferJournal,
+    TransferRecord,
+    TransferState,
+    TransitionRefused,
+)
 from engine.treasury.planner import (
     Holding,
     Path,
@@ -11,15 +19,38 @@ from engine.treasury.planner import (
     TreasuryPlan,
     plan_transfers,
 )
+from engine.treasury.rebalance import (
+    ArrivalTimeout,
+    ExchangeMove,
+    ExchangeRail,
+    LegRefused,
+    TransferExecutor,
+    TreasuryDesk,
+    run_transfers,
+)
 
 __all__ = [
+    "ArrivalTimeout",
+    "CollateralNeed",
+    "ExchangeMove",
+    "ExchangeRail",
     "Holding",
+    "LegRefused",
     "Path",
     "PathKind",
     "PlanInfeasible",
     "PlanRequest",
     "PlannedTransfer",
     "Position",
+    "TransferExecutor",
+    "TransferJournal",
+    "TransferRecord",
+    "TransferState",
+    "TransitionRefused",
+    "TreasuryDesk",
     "TreasuryPlan",
+    "collateral_needs",
+    "margin_requirements_usd",
     "plan_transfers",
+    "run_transfers",
 ]

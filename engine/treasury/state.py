@@ -71,9 +71,9 @@ def read_chain_balances(manifest: dict[str, Any], policy: TreasuryPolicy
     for chain in chain_manifests(manifest):
         w3 = connect(chain["rpc_url"])
         for wallet in policy.wallets:
-            if wallet.chains is not None and chain["chain_id"] not in wallet.chains:
+            if not wallet.lives_on(chain["chain_id"]):
                 continue
-            holder = Web3.to_checksum_address(wallet.address)
+            holder = Web3.to_checksum_address(wallet.address_on(chain["chain_id"]))
             for asset, spec in policy.assets.items():
                 raw = sum(_balance_raw(w3, token, holder) for token in asset_tokens(chain, asset))
                 holding = Holding(wallet.name, chain["chain_id"], asset)
@@ -110,7 +110,8 @@ async def read_venue_balances(policy: TreasuryPolicy, api_key: str = DEFAULT_API
 def read_in_flight(manifest: dict[str, Any], policy: TreasuryPolicy,
                    relayer_dbs: Iterable[Path]) -> tuple[InFlight, ...]:
     """Open relayer transfers to a policy wallet, valued in the asset they deliver."""
-    wallets = {w.address.lower(): w.name for w in policy.wallets}
+    wallets = {a.lower(): w.name for w in policy.wallets
+               for a in (w.address, *w.addresses.values())}
     symbols: dict[tuple[int, str], str] = {}
     for chain in chain_manifests(manifest):
         for symbol, token in chain["tokens"].items():
