@@ -10,11 +10,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from treasury_desk import Treasury, assert_completed_once, finish, open_treasury
 
 from chain.devnet import running_devnet
 from chain.world import load_world
 from engine.treasury.journal import TransferState
+
+from treasury_desk import Treasury, assert_completed_once, finish, open_treasury
 
 pytestmark = pytest.mark.integration
 

@@ -12,6 +12,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
+from chain.bridge.relayer import CRASH_EXIT_STATUS
+from chain.devnet import chain_manifests, connect, running_devnet
+from chain.world import load_world
+from engine.treasury.journal import TransferJournal, TransferState
+
 from treasury_desk import (
     USDC,
     Treasury,
@@ -21,11 +27,6 @@ from treasury_desk import (
     open_treasury,
     wait_for,
 )
-
-from chain.bridge.relayer import CRASH_EXIT_STATUS
-from chain.devnet import chain_manifests, connect, running_devnet
-from chain.world import load_world
-from engine.treasury.journal import TransferJournal, TransferState
 
 pytestmark = pytest.mark.integration
 
