@@ -36,8 +36,8 @@ from engine.treasury.rails import close_rails, venue_rails
 from engine.treasury.rebalance import (
     CRASH_POINTS,
     ArrivalTimeout,
-    ExchangeRail,
     TransferExecutor,
+    VenueRail,
 )
 from engine.treasury.runner import build_desk, execute_plan, recover
 from engine.treasury.state import (
@@ -284,7 +284,7 @@ async def _rebalance(options: _Options) -> _Rebalance:
     with reported_errors():
         devnet = devnet_at(options.state_dir)
         manifest = devnet.status()
-    rails: dict[str, ExchangeRail] = {}
+    rails: dict[str, VenueRail] = {}
     try:
         with TransferJournal(options.journal or devnet.state_dir / "treasury.sqlite") as store:
             executor = None

@@ -22,10 +22,10 @@ from engine.treasury.planner import (
 from engine.treasury.rebalance import (
     ArrivalTimeout,
     ExchangeMove,
-    ExchangeRail,
     LegRefused,
     TransferExecutor,
     TreasuryDesk,
+    VenueRail,
     run_transfers,
 )
 
@@ -33,7 +33,6 @@ __all__ = [
     "ArrivalTimeout",
     "CollateralNeed",
     "ExchangeMove",
-    "ExchangeRail",
     "Holding",
     "LegRefused",
     "Path",
@@ -49,6 +48,7 @@ __all__ = [
     "TransitionRefused",
     "TreasuryDesk",
     "TreasuryPlan",
+    "VenueRail",
     "collateral_needs",
     "margin_requirements_usd",
     "plan_transfers",

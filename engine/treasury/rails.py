@@ -20,7 +20,7 @@ from connectors.errors import TerminalVenueError
 from connectors.simex import DEFAULT_API_KEY, DEFAULT_API_SECRET, binance_ccxt_urls
 from engine.errors import TerminalError
 from engine.treasury.policy import TreasuryPolicy, VenuePolicy
-from engine.treasury.rebalance import ExchangeMove, ExchangeRail
+from engine.treasury.rebalance import ExchangeMove, VenueRail
 
 _DEPOSIT = {DepositState.PENDING: "pending", DepositState.CREDITED: "ok",
             DepositState.REJECTED: "failed"}
@@ -37,7 +37,7 @@ class WithdrawalRefused(TerminalError):
 
 
 class VenueCapitalRail:
-    """A venue's capital endpoints as the treasury executor's `ExchangeRail`."""
+    """A venue's capital endpoints as the treasury executor's `VenueRail`."""
 
     def __init__(self, venue: VenuePolicy, client: CapitalClient) -> None:
         self.venue = venue
@@ -82,10 +82,10 @@ class VenueCapitalRail:
 
 async def venue_rails(policy: TreasuryPolicy, chains: Sequence[dict[str, Any]],
                       api_key: str = DEFAULT_API_KEY, api_secret: str = DEFAULT_API_SECRET,
-                      ) -> tuple[dict[str, ExchangeRail], list[str]]:
+                      ) -> tuple[dict[str, VenueRail], list[str]]:
     """The rails of the policy venues that take deposits, and every deposit address on their
     deposit chains (the signer policy allows token transfers to these only)."""
-    rails: dict[str, ExchangeRail] = {}
+    rails: dict[str, VenueRail] = {}
     addresses: list[str] = []
     chain_ids = {c["chain_id"] for c in chains}
     for venue in policy.venues:
@@ -105,7 +105,7 @@ async def venue_rails(policy: TreasuryPolicy, chains: Sequence[dict[str, Any]],
     return rails, addresses
 
 
-async def close_rails(rails: dict[str, ExchangeRail]) -> None:
+async def close_rails(rails: dict[str, VenueRail]) -> None:
     for rail in rails.values():
         if isinstance(rail, VenueCapitalRail):
             await rail.close()

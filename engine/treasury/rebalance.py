@@ -100,7 +100,7 @@ class ExchangeMove:
     tx_hash: str | None = None
 
 
-class ExchangeRail(Protocol):
+class VenueRail(Protocol):
     """What the treasury needs from a venue's deposit and withdrawal endpoints."""
 
     async def deposit_address(self, asset: str, chain_id: int) -> str: ...
@@ -162,7 +162,7 @@ class TreasuryDesk:
     # (asset, chain id) -> the tokens that count as the asset there, the chain's own first
     token_addresses: Callable[[str, int], list[ChecksumAddress]]
     decimals: dict[str, int]
-    rails: dict[str, ExchangeRail] = field(default_factory=dict)
+    rails: dict[str, VenueRail] = field(default_factory=dict)
     crash_at: str | None = None
     _wallets: dict[tuple[str, int], SafeWallet] = field(default_factory=dict)
 
@@ -406,7 +406,7 @@ class TransferExecutor:
         return self.journal.advance(record, TransferState.SENT, withdrawal_id=withdrawal_id,
                                     address=address)
 
-    def _rail(self, record: TransferRecord) -> ExchangeRail:
+    def _rail(self, record: TransferRecord) -> VenueRail:
         venue = (record.destination if record.kind is PathKind.CEX_DEPOSIT
                  else record.source).location
         rail = self.desk.rails.get(venue)

@@ -28,9 +28,9 @@ from engine.treasury.journal import TransferJournal, TransferRecord
 from engine.treasury.planner import TreasuryPlan
 from engine.treasury.policy import TreasuryPolicy
 from engine.treasury.rebalance import (
-    ExchangeRail,
     TransferExecutor,
     TreasuryDesk,
+    VenueRail,
     run_transfers,
 )
 from engine.treasury.state import asset_tokens
@@ -145,7 +145,7 @@ def _hex(signature: str) -> str:
 
 
 def build_desk(manifest: dict[str, Any], policy: TreasuryPolicy, screener: Screener,
-               rails: Mapping[str, ExchangeRail], deposit_addresses: Sequence[str],
+               rails: Mapping[str, VenueRail], deposit_addresses: Sequence[str],
                crash_at: str | None = None) -> TreasuryDesk:
     """The desk `treasury rebalance --execute` runs on: Safe owners from the policy's keystores
     (each under the treasury signer policy), the bridge, the screener and the venues' rails."""
