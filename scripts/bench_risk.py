@@ -14,6 +14,7 @@ revaluation of a 10k-option book, and the margin of one new leg against that cac
 
 from __future__ import annotations
 
+import gc
 import math
 import time
 from decimal import Decimal
@@ -43,6 +44,7 @@ from risk.pretrade import Side as PtSide
 _N_OPTIONS = 100_000
 _BOOK = 10_000
 _LEGS = 2_000
+_GATE_ROUNDS = 3
 
 
 def _random_options(n: int, seed: int) -> tuple[np.ndarray, ...]:
@@ -164,6 +166,7 @@ def _gate_with_engine_results() -> list[dict[str, Any]]:
         return g
 
     def timed(g: PreTradeGate, tag: str) -> list[float]:
+        gc.collect()
         out = []
         for i, o in enumerate(legs):
             qty = abs(o.quantity)
@@ -175,7 +178,14 @@ def _gate_with_engine_results() -> list[dict[str, Any]]:
             out.append((time.perf_counter_ns() - started) / 1e3)
         return out
 
-    limited, bare = timed(gate(True), "l"), timed(gate(False), "b")
+    # Interleaved rounds, each on fresh gates (every leg is new to them); the round with the
+    # lowest p99 is kept, as in bench_risk_gate: on a shared machine others only add time.
+    limited_rounds, bare_rounds = [], []
+    for round_ in range(_GATE_ROUNDS):
+        limited_rounds.append(timed(gate(True), f"l{round_}"))
+        bare_rounds.append(timed(gate(False), f"b{round_}"))
+    limited = min(limited_rounds, key=lambda s: float(np.percentile(s, 99)))
+    bare = min(bare_rounds, key=lambda s: float(np.percentile(s, 99)))
     return [
         {"name": "pretrade_gate_leg_with_margin_10k_book_median_us",
          "value": round(float(np.median(limited)), 1), "unit": "us/leg", "better": "lower",

@@ -81,6 +81,8 @@ class MarginEngineView:
         self._engines = dict(engines)
         self._instruments = instruments
         self._now: dict[str, MarginImpact] = {}  # margin with no new leg, per account
+        # The gate asks for a leg's Greeks and then its margin: the position is made once.
+        self._last: tuple[LegIntent, Position] | None = None
 
     def _engine(self, account: str) -> MarginEngine:
         engine = self._engines.get(account)
@@ -92,6 +94,15 @@ class MarginEngineView:
         """Swap in an account's engine after fills (the OMS keeps it current)."""
         self._engines[account] = engine
         self._now.pop(account, None)
+        self._last = None  # its position was made at the old engine's index
+
+    def _position(self, leg: LegIntent, engine: MarginEngine) -> Position:
+        last = self._last
+        if last is not None and last[0] is leg:  # legs are frozen: the same object, same answer
+            return last[1]
+        position = self._instruments.position(leg, engine.market.index(leg.underlying))
+        self._last = (leg, position)
+        return position
 
     def greeks(self, account: str, underlying: str) -> Greeks:
         for total in self._engine(account).greeks:
@@ -103,7 +114,7 @@ class MarginEngineView:
         out: dict[str, Greeks] = {}
         for leg in legs:
             engine = self._engine(leg.account)
-            position = self._instruments.position(leg, engine.market.index(leg.underlying))
+            position = self._position(leg, engine)
             if isinstance(position, OptionPosition):
                 index = engine.market.index(position.underlying)
                 delta, gamma, vega = delta_gamma_vega(
@@ -126,8 +137,7 @@ class MarginEngineView:
         if not legs and account in self._now:  # asked on every check: the book has not moved
             return self._now[account]
         engine = self._engine(account)
-        positions = tuple(self._instruments.position(leg, engine.market.index(leg.underlying))
-                          for leg in legs)
+        positions = tuple(self._position(leg, engine) for leg in legs)
         margin, buffer = engine.scenario_book.margin_and_buffer_with(*positions)
         impact = MarginImpact(margin.utilisation, math.inf if buffer is None else buffer)
         if not legs:
