@@ -152,6 +152,7 @@ def _gate_with_engine_results() -> list[dict[str, Any]]:
         engine = MarginEngine(portfolio, market)
         view = MarginEngineView({"desk": engine}, InstrumentBook(specs))
         view.margin_after("desk", [])  # build the cached scenario book outside the timing
+        view.greeks("desk", "BTC")  # and the book's Greeks totals
         g = PreTradeGate(view, _NoCancels())
         g.state.add_account("desk")
         g.state.set_underlying_price("BTC", Decimal(100_000))
