@@ -17,7 +17,6 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 from types import MappingProxyType
 
 import numpy as np
@@ -29,7 +28,7 @@ from risk.margin.black76 import (
     black76,
     price_from_log_moneyness,
 )
-from risk.margin.book import OptionArrays, compile_book, to_usd
+from risk.margin.book import MarginTotals, OptionArrays, compile_book
 from risk.margin.config import PortfolioMarginConfig
 from risk.margin.positions import (
     MarketData,
@@ -156,7 +155,7 @@ class UnderlyingMargin:
 
 
 @dataclass(frozen=True, slots=True)
-class PortfolioMargin:
+class PortfolioMargin(MarginTotals):
     """Scenario margin of the desk: per underlying and in total, against equity."""
 
     equity: float
@@ -169,28 +168,6 @@ class PortfolioMargin:
     @property
     def maintenance_margin(self) -> float:
         return sum(u.maintenance_margin for u in self.per_underlying)
-
-    @property
-    def maintenance_margin_usd(self) -> Decimal:
-        """Maintenance margin as money at the API edge: USD, rounded up to the cent."""
-        return to_usd(self.maintenance_margin, ROUND_CEILING)
-
-    @property
-    def initial_margin_usd(self) -> Decimal:
-        """Initial margin as money: USD, rounded up to the cent."""
-        return to_usd(self.initial_margin, ROUND_CEILING)
-
-    @property
-    def equity_usd(self) -> Decimal:
-        """Equity as money: USD, rounded down to the cent (never overstated)."""
-        return to_usd(self.equity, ROUND_FLOOR)
-
-    @property
-    def utilisation(self) -> float:
-        """Maintenance margin over equity; infinite when equity is not positive."""
-        if self.equity <= 0:
-            return float("inf") if self.maintenance_margin > 0 or self.equity < 0 else 0.0
-        return self.maintenance_margin / self.equity
 
 
 @dataclass(frozen=True, slots=True)
