@@ -52,9 +52,8 @@ class ScenarioGrid:
     vol_state: Float
     weight: Float
     extended: NDArray[np.bool_]
-    # For pricing one leg in plain floats: per scenario, the unshocked mark first (move 0, vol
-    # same) and then every scenario, (1 + move, ln(1 + move), vol row); vol rows index
-    # (up, same, down).
+    # For pricing one leg in plain floats: per scenario, (1 + move, ln(1 + move), vol row);
+    # vol rows index (up, same, down).
     leg_steps: tuple[tuple[float, float, int], ...]
     labels: tuple[str, ...]
 
@@ -80,10 +79,9 @@ def scenario_grid(price_range: float, config: PortfolioMarginConfig) -> Scenario
                                 np.ones(len(config.extended_moves))])
     extended = np.arange(moves.size) >= main.size * 3
     weight = np.where(extended, price_range / np.maximum(np.abs(moves), 1e-12), 1.0)
-    leg_moves = np.concatenate([[0.0], moves])
-    vol_rows = np.concatenate([[1], np.where(vol_state > 0, 0, np.where(vol_state < 0, 2, 1))])
+    vol_rows = np.where(vol_state > 0, 0, np.where(vol_state < 0, 2, 1))
     # (1 + m) and ln(1 + m) computed by numpy, as the book path computes them
-    steps = tuple(zip((1.0 + leg_moves).tolist(), np.log1p(leg_moves).tolist(),
+    steps = tuple(zip((1.0 + moves).tolist(), np.log1p(moves).tolist(),
                       vol_rows.astype(np.int64).tolist(), strict=True))
     labels = tuple(_label(m, v, e) for m, v, e in zip(moves.tolist(), vol_state.tolist(),
                                                       extended.tolist(), strict=True))
@@ -461,19 +459,18 @@ def _option_leg(position: OptionPosition, market: MarketData, grid: ScenarioGrid
     log_fk = math.log(forward / strike)
     # N(x) = erfc(-x / sqrt 2) / 2: the halves are taken once per price, outside the calls
     erfc, h, half_sign = math.erfc, -sign * _SQRT_HALF, 0.5 * sign
-    prices = []
-    for one_plus_move, log1p_move, row in grid.leg_steps:  # element 0: the unshocked mark
+    std = stds[1]  # the unshocked mark: no move, vol same
+    d1 = log_fk / std + 0.5 * std
+    n_d1 = erfc(h * d1)  # 2 N(sign d1): the mark's, and the delta's
+    mark = half_sign * (forward * n_d1 - strike * erfc(h * (d1 - std)))
+    pnl = []
+    for one_plus_move, log1p_move, row in grid.leg_steps:
         std = stds[row]
         d1 = (log_fk + log1p_move) / std + 0.5 * std
-        prices.append(half_sign * (forward * one_plus_move * erfc(h * d1)
-                                   - strike * erfc(h * (d1 - std))))
-    mark = prices[0]
-    pnl = np.array(prices[1:])
-    pnl -= mark
-    pnl *= quantity
-    d1 = log_fk / (vol * sqrt_t) + 0.5 * vol * sqrt_t
-    delta = sign * 0.5 * math.erfc(-sign * d1 / math.sqrt(2.0))
-    return pnl, quantity * delta, quantity * mark
+        price = half_sign * (forward * one_plus_move * erfc(h * d1)
+                             - strike * erfc(h * (d1 - std)))
+        pnl.append(quantity * (price - mark))
+    return np.array(pnl), quantity * half_sign * n_d1, quantity * mark
 
 
 _SQRT_HALF = math.sqrt(0.5)
