@@ -81,3 +81,21 @@ def test_margin_with_random_leg_when_cached_book_then_equals_full_rebuild() -> N
         assert fast.equity == pytest.approx(rebuilt.equity, rel=1e-9)
         for ours, theirs in zip(fast.per_underlying, rebuilt.per_underlying, strict=True):
             assert ours.worst_loss == pytest.approx(theirs.worst_loss, rel=1e-9)
+
+
+def test_engine_with_legs_when_greeks_cached_then_carried_forward_equal_to_a_rebuild() -> None:
+    from risk.margin import MarginEngine, SpotBalance
+
+    legs = random_legs(30, seed=5)
+    engine = MarginEngine(Portfolio(options=tuple(legs[:20])), MARKET)
+    assert engine.greeks  # cached now: with_legs must carry it, not drop or keep it stale
+    added = (*legs[20:], SpotBalance("binance", "BTC", Decimal("1.5")),
+             SpotBalance("binance", "USDT", Decimal(-150_000)))
+    moved = engine.with_legs(*added)
+    assert "greeks" in moved.__dict__
+    rebuilt = MarginEngine(engine.portfolio.with_positions(*added), MARKET).greeks
+    assert [g.underlying for g in moved.greeks] == [g.underlying for g in rebuilt]
+    for ours, theirs in zip(moved.greeks, rebuilt, strict=True):
+        for name in ("delta", "gamma", "vega", "theta", "rho"):
+            assert getattr(ours, name) == pytest.approx(getattr(theirs, name), rel=1e-9,
+                                                        abs=1e-9)
