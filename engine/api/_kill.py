@@ -79,8 +79,10 @@ class OmsCanceller:
     async def drain(self) -> None:
         """Wait for every cancel started so far (a failure is logged; the OMS reconciles)."""
         while self._tasks:
-            for task in list(self._tasks):
+            started = list(self._tasks)
+            self._tasks.difference_update(started)  # a finished task never comes back
+            for task in started:
                 with contextlib.suppress(Exception):
                     await task
-                if task.done() and not task.cancelled() and task.exception() is not None:
+                if not task.cancelled() and task.exception() is not None:
                     log.warning("cancel failed: %s", task.exception())
