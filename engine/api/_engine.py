@@ -25,11 +25,13 @@ from decimal import Decimal
 from typing import Any
 
 from engine.algos import ALGOS, AlgoProgress, ExecAlgo, algo_for, validated
+from engine.api._kill import OmsCanceller, strategy_of
 from engine.errors import InvalidValue
 from engine.legs import LegGroup, LegGroupParams, LegGroupReport
 from engine.model import Order, OrderEvent
-from engine.oms import ChildSpec, OrderManager
+from engine.oms import ChildSpec, OrderManager, RiskGate
 from engine.router import Router
+from risk import pretrade
 
 _RESUMABLE = ("running", "paused")
 
@@ -126,6 +128,54 @@ class Engine:
         """Every order event: `listener(event, order_after)`; returns unsubscribe."""
         return self.oms.subscribe(listener)
 
+    # ---- kill switch ------------------------------------------------------------------------
+
+    def _risk_gate(self) -> RiskGate:
+        gate = self.oms.gate
+        if not isinstance(gate, RiskGate):
+            raise InvalidValue("kill_switch", "the engine has no pre-trade gate yet")
+        return gate
+
+    async def engage_kill_switch(self, level: str, name: str | None = None,
+                                 reason: str = "operator") -> list[Order]:
+        """Block every new order of the scope (desk, an account, or a strategy by `name`) and
+        cancel its open orders through the OMS; returns those orders after their cancels.
+
+        Besides the resting orders the gate holds, every open OMS order of the scope is
+        canceled (one still in flight, or one from before a restart)."""
+        gate = self._risk_gate()
+        try:
+            kill = pretrade.KillLevel(level)
+        except ValueError:
+            raise InvalidValue("level", "must be desk, account or strategy") from None
+        try:
+            covered = gate.pretrade.kill_switch.engage(kill, name, reason)
+        except pretrade.InvalidLimit as error:
+            raise InvalidValue("name", error.reason) from None
+        ids = {order.client_order_id for order in covered}
+        others = [o.client_order_id for o in self.oms.open_orders()
+                  if o.client_order_id not in ids and _in_scope(o, kill, name, gate)]
+        canceller = gate.pretrade.kill_switch.canceller
+        if isinstance(canceller, OmsCanceller):
+            canceller.cancel_ids(others, f"{kill.value} kill switch: {reason}")
+            await canceller.drain()
+        return [self.oms.order(coid) for coid in sorted(ids | set(others))]
+
+    def release_kill_switch(self, level: str, name: str | None = None) -> None:
+        """Let new orders of the scope through again (nothing canceled is resent)."""
+        try:
+            kill = pretrade.KillLevel(level)
+            self._risk_gate().pretrade.kill_switch.release(kill, name)
+        except ValueError:
+            raise InvalidValue("level", "must be desk, account or strategy") from None
+        except pretrade.InvalidLimit as error:
+            raise InvalidValue("name", error.reason) from None
+
+    def kill_switches(self) -> list[dict[str, str]]:
+        """Every engaged kill switch: level, name and reason."""
+        return [{"level": level.value, "name": name, "reason": reason}
+                for level, name, reason in self._risk_gate().pretrade.kill_switch.engaged()]
+
     # ---- parents ----------------------------------------------------------------------------
 
     def run_algo(self, name: str, parent_id: str, params: Mapping[str, object]) -> AlgoHandle:
@@ -190,3 +240,12 @@ class Engine:
             qty, notional = found.get(child.venue, (Decimal(0), Decimal(0)))
             found[child.venue] = (qty + child.filled_qty, notional + child.filled_notional)
         return {venue: totals for venue, totals in found.items() if totals[0]}
+
+
+def _in_scope(order: Order, level: pretrade.KillLevel, name: str | None,
+              gate: RiskGate) -> bool:
+    if level is pretrade.KillLevel.DESK:
+        return True
+    if level is pretrade.KillLevel.ACCOUNT:
+        return name == gate.account  # every order of this engine is its gate's one account
+    return strategy_of(order, gate.strategy) == name

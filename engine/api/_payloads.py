@@ -53,6 +53,15 @@ class AlgoPayload(_Payload):
     params: dict[str, Any]
 
 
+class KillPayload(_Payload):
+    """POST /v1/risk/kill/{engage|release}: the switch's level and, below the desk, the
+    account or strategy it covers."""
+
+    level: str = Field(pattern=r"^(desk|account|strategy)$")
+    name: str | None = Field(default=None, pattern=_ID)
+    reason: str = Field(default="operator", min_length=1, max_length=200)
+
+
 def parse(model: type[_Payload], body: object) -> Any:
     """`body` as `model`, or InvalidValue naming the first field that broke a rule."""
     if not isinstance(body, dict):

@@ -8,6 +8,8 @@
     GET    /v1/algos/{parent_id}       progress
     POST   /v1/algos/{parent_id}/{pause|resume}
     GET    /v1/positions               per venue and total
+    GET    /v1/risk/kill               engaged kill switches
+    POST   /v1/risk/kill/{engage|release}  {"level", "name"?, "reason"?} -> switches (+ canceled)
     GET    /v1/events (WebSocket)      every order event, as {"event": ..., "order": ...}
 
 Every request carries `X-API-Key`; keys are checked against stored hashes only. Payloads are
@@ -31,7 +33,7 @@ from connectors.venue import Side as VenueSide
 from engine.algos import AlgoProgress
 from engine.api._engine import Engine
 from engine.api._keys import ApiKeys
-from engine.api._payloads import AlgoPayload, OrderPayload, parse
+from engine.api._payloads import AlgoPayload, KillPayload, OrderPayload, parse
 from engine.errors import InvalidValue
 from engine.legs import LegGroupReport
 from engine.model import Order, OrderEvent
@@ -71,6 +73,8 @@ class ApiServer:
             web.get("/v1/algos/{id}", self._algo_status),
             web.post("/v1/algos/{id}/{action}", self._algo_action),
             web.get("/v1/positions", self._positions), web.get("/v1/events", self._events),
+            web.get("/v1/risk/kill", self._kill_status),
+            web.post("/v1/risk/kill/{action}", self._kill_action),
         ])
 
     async def start(self) -> None:
@@ -200,6 +204,25 @@ class ApiServer:
             totals[instrument] = totals.get(instrument, Decimal(0)) + qty
         return web.json_response({"positions": per_venue,
                                   "total": {k: str(v) for k, v in sorted(totals.items())}})
+
+    # ---- kill switch ------------------------------------------------------------------------
+
+    async def _kill_status(self, request: web.Request) -> web.Response:
+        return web.json_response({"engaged": self.engine.kill_switches()})
+
+    async def _kill_action(self, request: web.Request) -> web.Response:
+        payload: KillPayload = parse(KillPayload, await self._body(request))
+        action = request.match_info["action"]
+        if action == "engage":
+            canceled = await self.engine.engage_kill_switch(payload.level, payload.name,
+                                                            payload.reason)
+        elif action == "release":
+            self.engine.release_kill_switch(payload.level, payload.name)
+            canceled = []
+        else:
+            raise InvalidValue("action", "engage or release")
+        return web.json_response({"engaged": self.engine.kill_switches(),
+                                  "canceled": [_order_json(o) for o in canceled]})
 
     # ---- events -----------------------------------------------------------------------------
 

@@ -6,6 +6,8 @@ from collections.abc import Mapping, Sequence
 
 from connectors.venue import Venue
 from engine.api._engine import Engine
+from engine.api._kill import DeskRiskGate, OmsCanceller
+from engine.api._margin import DeskMarginView, MarginSetup, instrument_book
 from engine.journal import Journal
 from engine.model import DenialReason
 from engine.oms import (
@@ -17,44 +19,54 @@ from engine.oms import (
     OmsConfig,
     OrderManager,
     RiskGate,
-    SpotCashMargin,
 )
 from engine.router import Router
 from risk import compliance, pretrade
+from risk.margin import MarginEngine, MarketData, Portfolio
 
 
-class _NoKillCancels:
-    """The kill switch's cancel path; the OMS cancels through the engine instead (not wired
-    to the kill switch yet), so a kill switch here only blocks new orders."""
+class _CancelsOnceUsed:
+    """The kill switch's canceller until `use_gate` installs the OMS's."""
 
     def cancel(self, orders: Sequence[pretrade.RestingOrder], reason: str) -> None:
-        return None
+        raise RuntimeError("the gate is not in front of an engine yet: nothing to cancel with")
+
+
+_NO_CANCELS = _CancelsOnceUsed()
 
 
 def risk_gate(venues: Sequence[Venue], account: str, strategy: str, list_store_url: str,
               addresses: Mapping[str, Sequence[tuple[str, compliance.AddressRole]]]
-              | None = None, audit: compliance.AuditSink | None = None) -> RiskGate:
-    """The pre-trade gate (every venue market listed with its filters, one account, cash spot
-    margin) and the compliance screener over the list store, combined. CEX venues touch no
-    address and are not screened unless `addresses` says otherwise."""
-    checks = pretrade.PreTradeGate(_margin_placeholder(), _NoKillCancels())
-    checks.margin_view = SpotCashMargin(checks.state)  # the gate's own desk state
+              | None = None, audit: compliance.AuditSink | None = None, *,
+              margin: DeskMarginView | None = None,
+              margin_setup: MarginSetup | None = None) -> RiskGate:
+    """The pre-trade gate (every venue market listed with its filters, one account, the margin
+    engine as its margin view) and the compliance screener over the list store, combined. CEX
+    venues touch no address and are not screened unless `addresses` says otherwise.
+
+    `margin` is the desk's margin view (`await desk_margin(venues, account, setup)`, which
+    reads the venues' balances); without it the view holds no positions and no index prices,
+    so any margin or Greeks limit denies (fail closed). `margin_setup`'s utilisation and
+    liquidation-buffer limits are set on the account."""
+    if margin is None:
+        margin = DeskMarginView(account, MarginEngine(Portfolio(), MarketData({})),
+                                instrument_book(venues, Portfolio()))
+    checks = pretrade.PreTradeGate(margin, _NO_CANCELS)  # the OMS's, from use_gate
     checks.state.add_account(account)
     for venue in venues:
         for market in venue.markets():
             checks.state.set_filter(venue.name, market.symbol, pretrade.VenueFilter(
                 market.tick_size, market.lot_size, market.min_qty, market.min_notional))
+    if margin_setup is not None:
+        checks.limits.set(pretrade.Scope(account=account),
+                          max_margin_utilisation=margin_setup.max_margin_utilisation,
+                          min_liquidation_buffer=margin_setup.min_liquidation_buffer)
     book: dict[str, tuple[tuple[str, compliance.AddressRole], ...]] = {
         venue.name: () for venue in venues}
     book.update({k: tuple(v) for k, v in (addresses or {}).items()})
     # `audit` (the engine's journal) records every screening decision with its list version
     screener = compliance.Screener(compliance.ListStore(list_store_url), audit=audit)
-    return RiskGate(checks, screener, book, account=account, strategy=strategy)
-
-
-def _margin_placeholder() -> pretrade.MarginView:
-    state = pretrade.DeskState(pretrade.MonotonicClock())
-    return SpotCashMargin(state)
+    return DeskRiskGate(checks, screener, book, account=account, strategy=strategy)
 
 
 class _Halted:
@@ -82,3 +94,7 @@ def use_gate(engine: Engine, gate: RiskGate) -> None:
     """Put `gate` in front of every order from now on, kept current from the OMS's events."""
     engine.oms.gate = gate
     engine.oms.subscribe(gate.on_event)
+    gate.pretrade.kill_switch.canceller = OmsCanceller(engine.oms)
+    margin = gate.pretrade.margin_view
+    if isinstance(margin, DeskMarginView):  # the margin book moves with our fills
+        engine.oms.subscribe(margin.on_event)

@@ -18,12 +18,22 @@ from typing import Annotated, Any
 
 import typer
 
-from engine.api import ApiKeys, ApiServer, api_call, build_engine, risk_gate, use_gate
+from engine.api import (
+    ApiKeys,
+    ApiServer,
+    MarginSetup,
+    api_call,
+    build_engine,
+    desk_margin,
+    risk_gate,
+    use_gate,
+)
 from engine.cli.output import ExitCode, console, fail, print_json, table
 from engine.config import load_settings
 from engine.errors import CrossbookError, InvalidValue, VenueUnreachable
 from engine.journal import Journal, JournalConfig
 from engine.model import OrderType, Side, TimeInForce
+from risk.errors import RiskError
 
 app = typer.Typer(help="Enter, cancel and follow orders through the OMS API server.",
                   no_args_is_help=True)
@@ -159,6 +169,14 @@ def serve(
     = None,
     list_store: Annotated[str, typer.Option(help="Compliance list store URL.")]
     = "sqlite:///.crossbook/compliance.sqlite",
+    margin_portfolio: Annotated[Path | None, typer.Option(
+        help="Margin portfolio file (`crossbook risk` format): index prices, wallet balances, "
+             "perpetuals and options; CEX balances are read from the venues.")] = None,
+    max_margin_utilisation: Annotated[float | None, typer.Option(
+        help="Deny an order that leaves maintenance margin / equity above this.")] = None,
+    min_liquidation_buffer: Annotated[float | None, typer.Option(
+        help="Deny an order that leaves the smallest breaching move below this fraction.")]
+    = None,
     json_output: Json = False,
 ) -> None:
     """Run the engine and its API until interrupted: replay and reconcile first."""
@@ -172,14 +190,20 @@ def serve(
         fail(ExitCode.USAGE, f"no API keys in {keys_file}: run `crossbook order new-key NAME`")
     keys = ApiKeys.load(keys_file)
     url = journal_url or load_settings().journal_url
+    margin = MarginSetup(portfolio_file=margin_portfolio,
+                         max_margin_utilisation=max_margin_utilisation,
+                         min_liquidation_buffer=min_liquidation_buffer)
     try:
-        asyncio.run(_serve(venues, port, keys, account, url, list_store, json_output))
+        asyncio.run(_serve(venues, port, keys, account, url, list_store, margin, json_output))
     except CrossbookError as error:
         fail(ExitCode.UNREACHABLE, str(error))
+    except RiskError as error:  # the margin file, or a holding it gives no price for
+        fail(ExitCode.USAGE, f"margin: {error}")
 
 
 async def _serve(simex: dict[str, int], port: int, keys: ApiKeys, account: str,
-                 journal_url: str, list_store: str, json_output: bool) -> None:
+                 journal_url: str, list_store: str, margin_setup: MarginSetup,
+                 json_output: bool) -> None:
     from connectors.cex import CexVenue, CexVenueConfig
     from connectors.simex import DEFAULT_API_KEY, DEFAULT_API_SECRET
 
@@ -197,7 +221,9 @@ async def _serve(simex: dict[str, int], port: int, keys: ApiKeys, account: str,
         engine = build_engine(journal, venues, venues)
         for venue in venues:
             await venue.start()
-        use_gate(engine, risk_gate(venues, account, "api", list_store, audit=journal))
+        margin = await desk_margin(venues, account, margin_setup)
+        use_gate(engine, risk_gate(venues, account, "api", list_store, audit=journal,
+                                   margin=margin, margin_setup=margin_setup))
         resumed = await engine.start()
         server = ApiServer(engine, keys, port=port)
         await server.start()

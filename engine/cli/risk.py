@@ -278,3 +278,75 @@ def _perp_liquidations(document: PortfolioFile, tiers: Any) -> list[dict[str, An
                      "liquidation_price": None if price is None else price.quantize(
                          Decimal("0.01"))})
     return rows
+
+
+# ---- kill switch (on the running engine, through its API server) ---------------------------
+
+kill_app = typer.Typer(help="Engage or release a kill switch on the running engine "
+                            "(`crossbook order serve`): desk, account or strategy level.",
+                       no_args_is_help=True)
+app.add_typer(kill_app, name="kill")
+
+
+class KillLevelName(StrEnum):
+    DESK = "desk"
+    ACCOUNT = "account"
+    STRATEGY = "strategy"
+
+
+LevelOption = Annotated[KillLevelName, typer.Option("--level", help="desk, account or strategy.")]
+NameOption = Annotated[str | None, typer.Option(
+    "--name", help="The account or strategy (a strategy is the part of an order's request or "
+                   "parent id before ':').")]
+UrlOption = Annotated[str | None, typer.Option("--url", help="API server (default "
+                                               "CROSSBOOK_API_URL or http://127.0.0.1:8780).")]
+_KILL_COLUMNS = ["level", "name", "reason"]
+
+
+def _kill_call(action: str, level: KillLevelName, name: str | None, reason: str | None,
+               url: str | None) -> Any:
+    from engine.cli.order import request  # the API client with the CLI's exit codes
+
+    if level is not KillLevelName.DESK and not name:
+        fail(ExitCode.USAGE, f"--name is required for a {level.value} kill switch")
+    body: dict[str, Any] = {"level": level.value}
+    if name is not None and level is not KillLevelName.DESK:
+        body["name"] = name
+    if reason is not None:
+        body["reason"] = reason
+    return request("POST", f"/v1/risk/kill/{action}", body, url)
+
+
+def _show_switches(answer: dict[str, Any], json_output: bool) -> None:
+    if json_output:
+        print_json(answer)
+        return
+    console.print(table("Kill switches engaged", _KILL_COLUMNS,
+                        [[s["level"], s["name"], s["reason"]] for s in answer["engaged"]]))
+    canceled = answer.get("canceled", [])
+    if canceled:
+        console.print(table("Orders canceled", ["client order id", "venue", "status"],
+                            [[o["client_order_id"], o["venue"], o["status"]] for o in canceled]))
+
+
+@kill_app.command()
+def engage(level: LevelOption, name: NameOption = None,
+           reason: Annotated[str, typer.Option(help="Why (logged with the cancels).")]
+           = "operator", url: UrlOption = None, json_output: JsonOption = False) -> None:
+    """Block every new order of the scope and cancel its open orders through the OMS."""
+    _show_switches(_kill_call("engage", level, name, reason, url), json_output)
+
+
+@kill_app.command()
+def release(level: LevelOption, name: NameOption = None, url: UrlOption = None,
+            json_output: JsonOption = False) -> None:
+    """Let new orders of the scope through again (nothing canceled is resent)."""
+    _show_switches(_kill_call("release", level, name, None, url), json_output)
+
+
+@kill_app.command()
+def status(url: UrlOption = None, json_output: JsonOption = False) -> None:
+    """The kill switches engaged now."""
+    from engine.cli.order import request
+
+    _show_switches(request("GET", "/v1/risk/kill", url=url), json_output)

@@ -5,7 +5,7 @@ margin, VaR, liquidation search) revalues. Decimal ends here; floats start here.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from decimal import Decimal
+from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 
 import numpy as np
 from numpy.typing import NDArray
@@ -28,6 +28,45 @@ def to_usd(value: float, rounding: str) -> Decimal:
     """A float analytic result as USD money at the API edge, rounded to the cent in the stated
     direction (margins up, equity down, so the desk is never shown safer than it is)."""
     return Decimal(repr(float(value))).quantize(_CENT, rounding=rounding)
+
+
+class MarginTotals:
+    """What every margin result says about money, from its `equity`, `initial_margin` and
+    `maintenance_margin` (floats, USD): the same amounts as Decimal USD at the API edge, and
+    the utilisation. Shared by scenario (portfolio) and standard margin."""
+
+    __slots__ = ()
+    equity: float
+
+    @property
+    def initial_margin(self) -> float:
+        raise NotImplementedError
+
+    @property
+    def maintenance_margin(self) -> float:
+        raise NotImplementedError
+
+    @property
+    def maintenance_margin_usd(self) -> Decimal:
+        """Maintenance margin as money: USD, rounded up to the cent."""
+        return to_usd(self.maintenance_margin, ROUND_CEILING)
+
+    @property
+    def initial_margin_usd(self) -> Decimal:
+        """Initial margin as money: USD, rounded up to the cent."""
+        return to_usd(self.initial_margin, ROUND_CEILING)
+
+    @property
+    def equity_usd(self) -> Decimal:
+        """Equity as money: USD, rounded down to the cent (never overstated)."""
+        return to_usd(self.equity, ROUND_FLOOR)
+
+    @property
+    def utilisation(self) -> float:
+        """Maintenance margin over equity; infinite when equity is not positive."""
+        if self.equity <= 0:
+            return float("inf") if self.maintenance_margin > 0 or self.equity < 0 else 0.0
+        return self.maintenance_margin / self.equity
 
 
 @dataclass(frozen=True, slots=True)

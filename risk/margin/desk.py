@@ -83,4 +83,19 @@ class MarginEngine:
         engine = MarginEngine(portfolio, self.market, self.config)
         book = self.scenario_book
         engine.__dict__["scenario_book"] = book.with_legs(*(book.leg(p) for p in legs))
+        if "greeks" in self.__dict__:  # carried forward too: Greeks are sums over positions
+            engine.__dict__["greeks"] = _added(self.greeks, greeks_totals(compile_book(
+                Portfolio().with_positions(*legs), self.market)))
         return engine
+
+
+def _added(totals: tuple[GreeksTotal, ...], more: tuple[GreeksTotal, ...]
+           ) -> tuple[GreeksTotal, ...]:
+    """Per-underlying Greeks totals summed (sorted by underlying, as `greeks_totals` gives)."""
+    summed = {t.underlying: t for t in totals}
+    for t in more:
+        old = summed.get(t.underlying)
+        summed[t.underlying] = t if old is None else GreeksTotal(
+            t.underlying, t.index, old.delta + t.delta, old.gamma + t.gamma, old.vega + t.vega,
+            old.theta + t.theta, old.rho + t.rho)
+    return tuple(summed[name] for name in sorted(summed))

@@ -164,6 +164,13 @@ class Portfolio:
             return Portfolio(self.spot, self.wallets, (*self.perpetuals, position), self.options)
         return Portfolio(self.spot, self.wallets, self.perpetuals, (*self.options, position))
 
+    def with_positions(self, *positions: Position) -> Portfolio:
+        """A copy of this portfolio with these positions added."""
+        portfolio = self
+        for position in positions:
+            portfolio = portfolio.with_position(position)
+        return portfolio
+
     def underlyings(self, market: MarketData) -> tuple[str, ...]:
         """Every underlying the portfolio is exposed to, sorted."""
         names: set[str] = {p.underlying for p in self.perpetuals}

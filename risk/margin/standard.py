@@ -14,7 +14,7 @@ Sources:
 from __future__ import annotations
 
 from dataclasses import dataclass
-from decimal import ROUND_CEILING, Decimal
+from decimal import Decimal
 from itertools import pairwise
 
 import numpy as np
@@ -22,7 +22,7 @@ from numpy.typing import NDArray
 
 from risk.errors import InvalidRiskInput
 from risk.margin.black76 import Float, black76_price
-from risk.margin.book import Book, compile_book, to_usd
+from risk.margin.book import Book, MarginTotals, compile_book
 from risk.margin.config import PerpTier, StandardMarginConfig
 from risk.margin.positions import MarketData, PerpetualPosition, Portfolio
 
@@ -91,7 +91,7 @@ def liquidation_price(position: PerpetualPosition, wallet_balance: Decimal,
 
 
 @dataclass(frozen=True, slots=True)
-class StandardMargin:
+class StandardMargin(MarginTotals):
     """Standard-mode margin of the desk (USD): options and perpetuals, summed per position."""
 
     equity: float
@@ -107,23 +107,6 @@ class StandardMargin:
     @property
     def maintenance_margin(self) -> float:
         return self.option_maintenance + self.perp_maintenance
-
-    @property
-    def maintenance_margin_usd(self) -> Decimal:
-        """Maintenance margin as money: USD, rounded up to the cent."""
-        return to_usd(self.maintenance_margin, ROUND_CEILING)
-
-    @property
-    def initial_margin_usd(self) -> Decimal:
-        """Initial margin as money: USD, rounded up to the cent."""
-        return to_usd(self.initial_margin, ROUND_CEILING)
-
-    @property
-    def utilisation(self) -> float:
-        """Maintenance margin over equity; infinite when equity is not positive."""
-        if self.equity <= 0:
-            return float("inf") if self.maintenance_margin > 0 or self.equity < 0 else 0.0
-        return self.maintenance_margin / self.equity
 
 
 def option_standard_margin(index: Float, strike: Float, mark: Float, is_call: NDArray[np.bool_],

@@ -31,7 +31,7 @@ class Canceller(Protocol):
 class KillSwitch:
     def __init__(self, state: DeskState, canceller: Canceller) -> None:
         self._state = state
-        self._canceller = canceller
+        self.canceller = canceller  # replaceable: the engine installs the OMS's once it runs
         self.desk: str | None = None  # the reason, while engaged
         self.accounts: dict[str, str] = {}
         self.strategies: dict[str, str] = {}
@@ -52,7 +52,7 @@ class KillSwitch:
                        if (order.account if level is KillLevel.ACCOUNT else order.strategy)
                        == name]
         if covered:
-            self._canceller.cancel(covered, f"{level.value} kill switch: {reason}")
+            self.canceller.cancel(covered, f"{level.value} kill switch: {reason}")
         return covered
 
     def release(self, level: KillLevel, name: str | None = None) -> None:
@@ -63,6 +63,14 @@ class KillSwitch:
             self.accounts.pop(_require_name(level, name), None)
         else:
             self.strategies.pop(_require_name(level, name), None)
+
+    def engaged(self) -> list[tuple[KillLevel, str, str]]:
+        """Every engaged switch: (level, name, reason); the desk's name is "desk"."""
+        found = [(KillLevel.DESK, "desk", self.desk)] if self.desk is not None else []
+        found += [(KillLevel.ACCOUNT, name, why) for name, why in sorted(self.accounts.items())]
+        found += [(KillLevel.STRATEGY, name, why)
+                  for name, why in sorted(self.strategies.items())]
+        return found
 
     def blocking(self, account: str, strategy: str) -> tuple[KillLevel, str] | None:
         """The switch that blocks a leg of this account and strategy, if any."""

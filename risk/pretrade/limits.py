@@ -33,6 +33,8 @@ from risk.pretrade.errors import InvalidLimit
 
 # Key order everywhere: (account, venue, strategy, instrument, underlying).
 _WEIGHTS = (1, 4, 2, 16, 8)
+# Resolved keys kept as asked; past this many, a lookup goes through the general key only.
+_CACHE_MAX = 100_000
 # Every projection mask, most specific first: bit i set = dimension i of the key is kept.
 _MASKS = sorted(range(32), key=lambda mask: -sum(
     weight for bit, weight in enumerate(_WEIGHTS) if mask >> bit & 1))
@@ -154,6 +156,8 @@ class LimitBook:
         self._rules: dict[ScopeKey, dict[str, object]] = {}
         self._cache: dict[ScopeKey, Limits] = {}
         self._masks_in_use: list[int] = []
+        # Per dimension, the values some rule names: any other value resolves as None there.
+        self._named: tuple[frozenset[str], ...] = (frozenset(),) * 5
         self.restricted_venues: frozenset[str] = frozenset()
         self.restricted_instruments: frozenset[str] = frozenset()
         self.version = 0
@@ -199,10 +203,22 @@ class LimitBook:
         self._changed()
 
     def resolve(self, key: ScopeKey) -> Limits:
-        """The limits that apply to `key`, cached until the next change."""
+        """The limits that apply to `key`, cached until the next change.
+
+        A part of the key that no rule names cannot change the answer, so it is dropped before
+        the cache lookup: a leg on an instrument no rule mentions shares the entry of its
+        account, venue, strategy and underlying (no resolution per new instrument, and the
+        cache stays as small as the rules)."""
         cached = self._cache.get(key)
         if cached is None:
-            cached = self._cache[key] = self._resolve(key)
+            named = self._named
+            general: ScopeKey = tuple(  # type: ignore[assignment]
+                part if part in named[bit] else None for bit, part in enumerate(key))
+            cached = self._cache.get(general)
+            if cached is None:
+                cached = self._cache[general] = self._resolve(general)
+            if len(self._cache) < _CACHE_MAX:
+                self._cache[key] = cached
         return cached
 
     def _resolve(self, key: ScopeKey) -> Limits:
@@ -229,6 +245,8 @@ class LimitBook:
         used = {sum(1 << bit for bit, part in enumerate(key) if part is not None)
                 for key in self._rules}
         self._masks_in_use = [mask for mask in _MASKS if mask in used]
+        self._named = tuple(frozenset(part for key in self._rules
+                                      if (part := key[bit]) is not None) for bit in range(5))
 
 
 def _toggle(members: frozenset[str], name: str, present: bool) -> frozenset[str]:

@@ -113,3 +113,20 @@ def test_gate_when_instrument_unknown_to_the_margin_engine_then_margin_unavailab
     decision = gate.check([leg])
     assert not decision.accepted
     assert ReasonCode.MARGIN_UNAVAILABLE in {r.code for r in decision.reasons}
+
+
+def test_spot_leg_when_pair_names_its_quote_then_paid_for_and_equity_unchanged() -> None:
+    market = MarketData({"BTC": INDEX})
+    engine = MarginEngine(Portfolio(spot=(SpotBalance("binance", "USDT", Decimal(500_000)),)),
+                          market)
+    book = InstrumentBook({"BTC/USDT": SpotSpec("BTC", "USDT"), "BTC-X": SpotSpec("BTC")})
+    buy = _leg("BTC/USDT", Side.BUY, "2", kind=InstrumentKind.SPOT)
+    bought, paid = book.positions(buy, market)
+    assert (bought.quantity, paid.quantity) == (Decimal(2), Decimal(-200_000))  # type: ignore[union-attr]
+    equity = engine.scenario_book.margin().equity
+    assert engine.scenario_book.margin_with(bought, paid).equity == pytest.approx(equity)
+    sell = _leg("BTC/USDT", Side.SELL, "2", kind=InstrumentKind.SPOT)
+    assert book.positions(sell, market)[1].quantity == Decimal(200_000)  # type: ignore[union-attr]
+    # without a quote asset only the base moves (a transfer in): equity grows by its value
+    (alone,) = book.positions(_leg("BTC-X", Side.BUY, "2", kind=InstrumentKind.SPOT), market)
+    assert engine.scenario_book.margin_with(alone).equity == pytest.approx(equity + 200_000)

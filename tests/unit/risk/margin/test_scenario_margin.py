@@ -221,3 +221,21 @@ def test_liquidation_buffer_with_when_surplus_exceeds_the_grid_then_none() -> No
                           perpetuals=(PerpetualPosition("binance", "BTCUSDT", "BTC", Decimal(1),
                                                         Decimal(100_000)),))
     assert ScenarioBook.build(portfolio, MARKET).liquidation_buffer_with() is None
+
+
+def test_margin_results_when_scenario_and_standard_then_one_money_surface() -> None:
+    from risk.margin import StandardMargin
+    from risk.margin.book import MarginTotals
+    from risk.margin.scenarios import PortfolioMargin, UnderlyingMargin
+
+    scenario = PortfolioMargin(1000.004, (UnderlyingMargin("BTC", 0, "", 0, 0, 0, 100.001,
+                                                           80.0011),))
+    standard = StandardMargin(1000.004, 60.0, 50.0, 40.001, 30.0011)
+    for margin in (scenario, standard):
+        assert isinstance(margin, MarginTotals)
+        assert margin.maintenance_margin_usd == Decimal("80.01")  # up to the cent
+        assert margin.initial_margin_usd == Decimal("100.01")
+        assert margin.equity_usd == Decimal("1000.00")  # down to the cent
+        assert margin.utilisation == pytest.approx(80.0011 / 1000.004)
+    assert PortfolioMargin(-1.0, ()).utilisation == float("inf")
+    assert StandardMargin(0.0, 0, 0, 0, 0).utilisation == 0.0

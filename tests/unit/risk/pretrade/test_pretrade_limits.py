@@ -111,3 +111,35 @@ def test_set_when_value_breaks_its_rule_then_raises_naming_it(
 def test_scope_with_an_empty_name_is_refused() -> None:
     with pytest.raises(InvalidLimit, match=r"scope\.venue"):
         Scope(venue="")
+
+
+def test_resolve_when_key_names_values_no_rule_names_then_same_as_full_resolution() -> None:
+    """The cached path drops key parts no rule names; on random rule sets and keys it must
+    answer exactly what resolving the full key from scratch answers (values and scopes)."""
+    import random
+
+    rng = random.Random(7)
+    values = [("acct-a", "acct-b", "acct-c"), ("binance", "deribit"), ("basis", "mm"),
+              ("BTC-PERP", "BTC-C", "ETH-PERP", "NEW-1"), ("BTC", "ETH")]
+    for _ in range(40):
+        book = LimitBook()
+        for quantity in range(1, rng.randint(2, 12)):
+            scope = Scope(*(rng.choice(v[:-1] if bit == 3 else v) if rng.random() < 0.4
+                            else None for bit, v in enumerate(values)))
+            book.set(scope, max_order_qty=Decimal(quantity),
+                     **({"max_order_notional": Decimal(quantity * 10)} if quantity % 2 else {}))
+        for _ in range(30):
+            key = tuple(rng.choice(v) for v in values)
+            fast = book.resolve(key)  # type: ignore[arg-type]
+            full = book._resolve(key)  # type: ignore[arg-type]
+            assert (fast.max_order_qty, fast.max_order_notional, fast.scopes) == (
+                full.max_order_qty, full.max_order_notional, full.scopes)
+
+
+def test_resolve_when_a_rule_for_a_cached_instrument_is_added_then_next_resolve_sees_it() -> None:
+    book = LimitBook()
+    book.set(DESK, max_order_qty=Decimal("10"))
+    assert book.resolve(KEY).max_order_qty == 10  # cached under the general key
+    book.set(Scope(instrument="BTC-PERP"), max_order_qty=Decimal("3"))
+    assert book.resolve(KEY).max_order_qty == 3
+    assert book.resolve(("acct-a", "binance", "basis", "BTC-C", "BTC")).max_order_qty == 10
