@@ -8,6 +8,7 @@ from connectors.cex.binance import BinanceDialect
 from connectors.cex.config import CexVenueConfig, Dialect
 from connectors.cex.dialect import ExchangeDialect
 from connectors.cex.errors import InvalidCexConfig, VenueRejected, VenueUnavailable
+from connectors.cex.link import FillCursor
 from connectors.cex.localbook import BookGap, DepthDiff, LocalOrderBook
 from connectors.cex.pacing import Backoff, WeightBudget
 from connectors.cex.quoting import curve_from_levels, quote_from_levels
@@ -24,6 +25,7 @@ __all__ = [
     "DepthDiff",
     "Dialect",
     "ExchangeDialect",
+    "FillCursor",
     "InvalidCexConfig",
     "LocalOrderBook",
     "VenueRejected",

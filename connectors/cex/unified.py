@@ -12,7 +12,9 @@
   id among `fetch_open_orders`, then `fetch_orders` (or `fetch_closed_orders` and
   `fetch_canceled_orders`);
 - fills from `watch_my_trades` (ccxt.pro) and `fetch_my_trades` polled from the last trade's
-  timestamp (inclusive: overlap is dropped by trade id in the link);
+  timestamp (inclusive: overlap is dropped by trade id in the link), starting from the resumed
+  cursor after a restart;
+- the public tape (for volume profiles) from `fetch_trades` paged by time;
 - balances from `fetch_balance` (free and used).
 """
 
@@ -29,7 +31,7 @@ import ccxt.async_support as ccxt_async
 from ccxt.base.decimal_to_precision import DECIMAL_PLACES, TICK_SIZE
 
 from connectors.cex.errors import VenueRejected, VenueUnavailable
-from connectors.cex.link import CexLink, decimal_of
+from connectors.cex.link import CexLink, FillCursor, decimal_of
 from connectors.cex.localbook import LocalOrderBook
 from connectors.cex.pacing import Backoff
 from connectors.errors import VenueError
@@ -43,6 +45,7 @@ from connectors.orders import (
     VenueOrderStatus,
 )
 from connectors.venue import Market, Side, StateStamp, VenueKind
+from connectors.volume import TradePrint
 
 # ccxt's unified order statuses onto ours ("canceling": the venue may still fill it)
 STATUS_OF_UNIFIED = {
@@ -350,20 +353,63 @@ class CcxtDialect:
         with contextlib.suppress(ccxt_async.BaseError, VenueError):
             await self.poll_fills()
 
+    def _since_of(self, symbol: str) -> int | None:
+        """fetch_my_trades since (ms): this run's last trade, else the resumed cursor's (its
+        own trade is known, so it is not delivered again)."""
+        if symbol not in self._since:
+            cursor = self.link.cursors.get(symbol)
+            if cursor is None:
+                return None
+            self._since[symbol] = cursor.ts_ms
+            self.link.seen_trades.add((symbol, cursor.trade_id))
+        return self._since[symbol]
+
     async def poll_fills(self) -> None:
         page = 500
         for symbol in self.link.markets:
             while True:
-                since = self._since.get(symbol)
+                since = self._since_of(symbol)
                 trades = await self.link.call(1, self.exchange.fetch_my_trades, symbol,
                                               since, page)
+                self.link.history_requests += 1
+                self.link.history_trades_read += len(trades)
                 for trade in trades:
                     await self._take(trade)
-                stamps = [int(t["timestamp"]) for t in trades if t.get("timestamp")]
-                if stamps:
-                    self._since[symbol] = max([*stamps, since or 0])
+                stamped = [t for t in trades if t.get("timestamp")]
+                if stamped:
+                    newest = max(stamped, key=lambda t: int(t["timestamp"]))
+                    if int(newest["timestamp"]) >= (since or 0):
+                        self._since[symbol] = int(newest["timestamp"])
+                        self.link.read_through(symbol, FillCursor(
+                            str(newest["id"]), int(newest["timestamp"])))
                 if len(trades) < page or self._since.get(symbol) == since:
                     break  # (a full page inside one millisecond would stop here)
+
+    # ---- the public tape ------------------------------------------------------------------
+
+    async def recent_trades(self, symbol: str, since_ms: int) -> list[TradePrint]:
+        """Unified fetch_trades from `since_ms` on, paged by the last trade's time (inclusive;
+        repeats dropped by trade id). Binance-family exchanges answer a `since` with one
+        hour at most, so a short page there moves on an hour rather than ending the read."""
+        page, now_ms = 1000, int(time.time() * 1000)
+        window_ms = 3_600_000 if self.config.exchange_id.startswith("binance") else None
+        cursor, seen, prints = since_ms, set(), []
+        while cursor <= now_ms:
+            trades = await self.link.call(1, self.exchange.fetch_trades, symbol, cursor, page)
+            for trade in trades:
+                key = str(trade.get("id"))
+                stamp = int(trade.get("timestamp") or 0)
+                if key not in seen and stamp >= since_ms:
+                    seen.add(key)
+                    prints.append((stamp * 1_000_000, decimal_of(trade.get("amount"))))
+            newest = max((int(t.get("timestamp") or 0) for t in trades), default=cursor)
+            if len(trades) >= page:
+                cursor = newest if newest > cursor else cursor + 1
+            elif window_ms is not None:
+                cursor = max(cursor + window_ms, newest + 1)
+            else:
+                break
+        return sorted(prints)
 
     async def _take(self, trade: dict[str, Any]) -> None:
         symbol = trade.get("symbol")
