@@ -88,6 +88,12 @@ def step_of(precision: Any, mode: int) -> Decimal:
     return Decimal(0)
 
 
+def _newest_first_key(trade: dict[str, Any]) -> tuple[int, int]:
+    """Order trades by time, then (where ids are numbers, as on most venues) by id."""
+    trade_id = str(trade.get("id"))
+    return int(trade["timestamp"]), int(trade_id) if trade_id.isdigit() else -1
+
+
 class CcxtDialect:
     placement_weight = 1  # one request (see _pace_by_rate_limit)
 
@@ -103,6 +109,7 @@ class CcxtDialect:
         self._observed_ns: dict[str, int] = {}
         self._polled_books: set[str] = set()  # watch_order_book proved unsupported
         self._since: dict[str, int] = {}  # fetch_my_trades since (ms), per symbol
+        self._resumed_at: dict[str, FillCursor] = {}  # the cursor a restart resumed from
 
     def _pace_by_rate_limit(self) -> None:
         """ccxt's `rateLimit` is the milliseconds it leaves between requests of unit cost:
@@ -361,8 +368,20 @@ class CcxtDialect:
             if cursor is None:
                 return None
             self._since[symbol] = cursor.ts_ms
-            self.link.seen_trades.add((symbol, cursor.trade_id))
+            self._resumed_at[symbol] = cursor
         return self._since[symbol]
+
+    def _read_before(self, symbol: str, trade: dict[str, Any]) -> bool:
+        """A trade of the resumed cursor's millisecond that the cursor already covers (the
+        cursor's own, or one with a smaller numeric id)."""
+        cursor = self._resumed_at.get(symbol)
+        if cursor is None or int(trade.get("timestamp") or 0) != cursor.ts_ms:
+            return False
+        trade_id = str(trade.get("id"))
+        if trade_id == cursor.trade_id:
+            return True
+        return trade_id.isdigit() and cursor.trade_id.isdigit() and \
+            int(trade_id) < int(cursor.trade_id)
 
     async def poll_fills(self) -> None:
         page = 500
@@ -374,10 +393,11 @@ class CcxtDialect:
                 self.link.history_requests += 1
                 self.link.history_trades_read += len(trades)
                 for trade in trades:
-                    await self._take(trade)
+                    if not self._read_before(symbol, trade):
+                        await self._take(trade)
                 stamped = [t for t in trades if t.get("timestamp")]
                 if stamped:
-                    newest = max(stamped, key=lambda t: int(t["timestamp"]))
+                    newest = max(stamped, key=_newest_first_key)
                     if int(newest["timestamp"]) >= (since or 0):
                         self._since[symbol] = int(newest["timestamp"])
                         self.link.read_through(symbol, FillCursor(
