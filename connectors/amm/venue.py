@@ -136,8 +136,10 @@ class AmmPoolVenue:
     def markets(self) -> tuple[Market, ...]:
         return (self._market,)
 
-    async def recent_trades(self, symbol: str, since_ns: int) -> list[TradePrint]:
-        """The pool's Swap events from `since_ns` on (block time), as `VolumeFeed` asks."""
+    async def recent_trades(self, symbol: str, since_ns: int,
+                            bar_ns: int | None = None) -> list[TradePrint]:
+        """The pool's Swap events from `since_ns` on (block time), as `VolumeFeed` asks;
+        always swap by swap (`bar_ns` is not needed: logs carry no bars)."""
         self._check_symbol(symbol)
         require_since(since_ns)
         spec = self.spec

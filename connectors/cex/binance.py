@@ -8,7 +8,8 @@ methods, for what the unified API hides.
 - fills from the listen-key user stream (executionReport), with myTrades polled by fromId
   after every reconnect and on a timer, page after page from the resumed cursor (the last
   trade read before a restart), never the whole history again;
-- the public tape (for volume profiles) from aggTrades, by startTime then fromId;
+- the public tape (for volume profiles) from klines when an interval fits the caller's
+  buckets, else aggTrades, by startTime then fromId;
 - orders by newClientOrderId / origClientOrderId, reports from Binance's raw order fields.
 """
 
@@ -43,7 +44,7 @@ from connectors.orders import (
     VenueOrderStatus,
 )
 from connectors.venue import Market, Side, StateStamp, VenueKind
-from connectors.volume import TradePrint
+from connectors.volume import TradePrint, bar_interval
 
 
 class BinanceDialect:
@@ -224,7 +225,30 @@ class BinanceDialect:
 
     # ---- the public tape ------------------------------------------------------------------
 
-    async def recent_trades(self, symbol: str, since_ms: int) -> list[TradePrint]:
+    async def recent_trades(self, symbol: str, since_ms: int,
+                            bar_ns: int | None = None) -> list[TradePrint]:
+        """klines when an interval fits `bar_ns`, else aggTrades."""
+        interval = bar_interval(since_ms * 1_000_000, bar_ns)
+        if interval is not None:
+            return await self._klines(symbol, since_ms, interval[0])
+        return await self._agg_trades(symbol, since_ms)
+
+    async def _klines(self, symbol: str, since_ms: int, interval: str) -> list[TradePrint]:
+        """klines from `since_ms` on, paged by startTime (one past the last open) until a
+        short page; each bar with volume is one print at its open time."""
+        market_id, page = self.exchange.market(symbol)["id"], 1000
+        prints: list[TradePrint] = []
+        start = since_ms
+        while True:
+            rows = await self.link.call(2, self.exchange.publicGetKlines, {
+                "symbol": market_id, "interval": interval, "startTime": start, "limit": page})
+            prints += [(int(row[0]) * 1_000_000, Decimal(row[5])) for row in rows
+                       if Decimal(row[5]) > 0]
+            if len(rows) < page:
+                return prints
+            start = int(rows[-1][0]) + 1
+
+    async def _agg_trades(self, symbol: str, since_ms: int) -> list[TradePrint]:
         """aggTrades from `since_ms` on: the first page by startTime, the next ones by fromId
         (one past the last aggregate), until a short page."""
         market_id = self.exchange.market(symbol)["id"]

@@ -54,8 +54,10 @@ class ExchangeDialect(Protocol):
         """Fetch our trades of every market over REST from the link's cursors on, deliver
         them to the link and advance its cursors."""
 
-    async def recent_trades(self, symbol: str, since_ms: int) -> list[TradePrint]:
-        """The public tape of `symbol` from `since_ms` on: (venue time ns, base qty)."""
+    async def recent_trades(self, symbol: str, since_ms: int,
+                            bar_ns: int | None) -> list[TradePrint]:
+        """The public tape of `symbol` from `since_ms` on: (venue time ns, base qty), as
+        klines where an interval fits `bar_ns` (see `connectors.volume`)."""
 
     async def close(self) -> None:
         """Release what `background` opened (the client itself is closed by the venue)."""

@@ -14,7 +14,8 @@
 - fills from `watch_my_trades` (ccxt.pro) and `fetch_my_trades` polled from the last trade's
   timestamp (inclusive: overlap is dropped by trade id in the link), starting from the resumed
   cursor after a restart;
-- the public tape (for volume profiles) from `fetch_trades` paged by time;
+- the public tape (for volume profiles) from `fetch_ohlcv` when a timeframe fits the
+  caller's buckets, else `fetch_trades`, paged by time;
 - balances from `fetch_balance` (free and used).
 """
 
@@ -45,7 +46,7 @@ from connectors.orders import (
     VenueOrderStatus,
 )
 from connectors.venue import Market, Side, StateStamp, VenueKind
-from connectors.volume import TradePrint
+from connectors.volume import TradePrint, bar_interval
 
 # ccxt's unified order statuses onto ours ("canceling": the venue may still fill it)
 STATUS_OF_UNIFIED = {
@@ -407,13 +408,38 @@ class CcxtDialect:
 
     # ---- the public tape ------------------------------------------------------------------
 
-    async def recent_trades(self, symbol: str, since_ms: int) -> list[TradePrint]:
+    async def recent_trades(self, symbol: str, since_ms: int,
+                            bar_ns: int | None = None) -> list[TradePrint]:
+        """fetch_ohlcv where the exchange has it and a timeframe fits `bar_ns`, else
+        fetch_trades."""
+        timeframes = tuple((self.exchange.timeframes or {}).keys())
+        interval = (bar_interval(since_ms * 1_000_000, bar_ns, timeframes)
+                    if self.has("fetchOHLCV") else None)
+        if interval is not None:
+            return await self._ohlcv(symbol, since_ms, interval[0])
+        return await self._trades(symbol, since_ms)
+
+    async def _ohlcv(self, symbol: str, since_ms: int, timeframe: str) -> list[TradePrint]:
+        page, start = 1000, since_ms
+        prints: list[TradePrint] = []
+        while True:
+            bars = await self.link.call(1, self.exchange.fetch_ohlcv, symbol, timeframe,
+                                        start, page)
+            prints += [(int(bar[0]) * 1_000_000, decimal_of(bar[5])) for bar in bars
+                       if bar[5] and int(bar[0]) >= since_ms]
+            if len(bars) < page:
+                return prints
+            start = int(bars[-1][0]) + 1
+
+    async def _trades(self, symbol: str, since_ms: int) -> list[TradePrint]:
         """Unified fetch_trades from `since_ms` on, paged by the last trade's time (inclusive;
         repeats dropped by trade id). Binance-family exchanges answer a `since` with one
         hour at most, so a short page there moves on an hour rather than ending the read."""
         page, now_ms = 1000, int(time.time() * 1000)
         window_ms = 3_600_000 if self.config.exchange_id.startswith("binance") else None
-        cursor, seen, prints = since_ms, set(), []
+        cursor = since_ms
+        seen: set[str] = set()
+        prints: list[TradePrint] = []
         while cursor <= now_ms:
             trades = await self.link.call(1, self.exchange.fetch_trades, symbol, cursor, page)
             for trade in trades:

@@ -272,11 +272,14 @@ class CexVenue:
 
     # ---- the public tape ----------------------------------------------------------------
 
-    async def recent_trades(self, symbol: str, since_ns: int) -> list[TradePrint]:
-        """Every public trade of `symbol` from `since_ns` on (venue time), oldest first."""
+    async def recent_trades(self, symbol: str, since_ns: int,
+                            bar_ns: int | None = None) -> list[TradePrint]:
+        """What traded in `symbol` from `since_ns` on (venue time), oldest first: klines when
+        an interval fits the caller's `bar_ns` buckets (`connectors.volume.bar_interval`),
+        else the public trades."""
         market_for(self, symbol)
         require_since(since_ns)
-        prints = await self.dialect.recent_trades(symbol, since_ns // 1_000_000)
+        prints = await self.dialect.recent_trades(symbol, since_ns // 1_000_000, bar_ns)
         return sorted(p for p in prints if p[0] >= since_ns)
 
     # ---- fills --------------------------------------------------------------------------

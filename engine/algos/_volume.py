@@ -1,10 +1,11 @@
 """A VWAP's profile measured from the venues themselves: the volume that traded on every venue
 of the symbol over a recent window, in as many buckets as the schedule has.
 
-Each venue with a tape (`connectors.volume.VolumeFeed`: a CEX's public trades, a pool's Swap
-events) is asked for its prints since the window opened; the prints of all venues are summed
-per bucket. The window is `lookback_ns` long, ending now, in `buckets` equal buckets; bucket i
-of the window weighs slice i of the schedule.
+Each venue with a tape (`connectors.volume.VolumeFeed`: a CEX's public trades or klines, a
+pool's Swap events) is asked for its prints since the window opened; the prints of all venues
+are summed per bucket. The window is `lookback_ns` long, in `buckets` equal buckets, ending
+now (opening on a whole hour, minute or second when the bucket is a multiple of one, so that
+klines fit); bucket i of the window weighs slice i of the schedule.
 """
 
 from __future__ import annotations
@@ -71,6 +72,20 @@ def bucket_volumes(trades: Sequence[TradePrint], start_ns: int, bucket_ns: int,
     return tuple(volumes)
 
 
+_ALIGNMENTS_NS = (3_600 * 10**9, 60 * 10**9, 10**9)
+
+
+def window_start(now_ns: int, bucket_ns: int, buckets: int) -> int:
+    """Where the measured window opens: `buckets` buckets before now, moved back to the
+    longest of a whole hour, minute or second that divides the bucket, so that a venue's
+    klines fit the buckets exactly (the window then ends up to that much before now)."""
+    start = now_ns - bucket_ns * buckets
+    for unit in _ALIGNMENTS_NS:
+        if bucket_ns % unit == 0:
+            return start - start % unit
+    return start
+
+
 def volume_feeds(router: Router, symbol: str, names: Sequence[str] = ()) -> list[VolumeFeed]:
     """The venues of `symbol` that report their trades (restricted to `names` if given)."""
     feeds: list[VolumeFeed] = [venue for venue, _ in router.venues_for(symbol)
@@ -97,9 +112,10 @@ async def measure_volume(router: Router, symbol: str, source: VenueVolume, now_n
     if bucket_ns <= 0:
         raise NoVolumeProfile(f"a lookback of {lookback} ns cannot hold {source.buckets} "
                               "buckets")
-    start_ns = now_ns - bucket_ns * source.buckets
+    start_ns = window_start(now_ns, bucket_ns, source.buckets)
     try:
-        tapes = await asyncio.gather(*(f.recent_trades(symbol, start_ns) for f in feeds))
+        tapes = await asyncio.gather(*(f.recent_trades(symbol, start_ns, bucket_ns)
+                                       for f in feeds))
     except (VenueError, CrossbookError) as error:
         raise NoVolumeProfile(f"a venue's trades could not be read: {error}") from error
     by_venue = {feed.name: sum((q for t, q in tape if start_ns <= t < now_ns), Decimal(0))

@@ -4,7 +4,9 @@ from their Swap logs, timed by their blocks), summed per bucket across the venue
 
 Times are set, not waited for: the swaps' blocks are stamped with evm_setNextBlockTimestamp,
 simex's trades with its clock offset, and the engine's clock is a ManualClock at the end of
-the window; all three count in the same epoch seconds, so each print lands in a known bucket.
+the window; all three count in the same epoch seconds (the devnet's, which runs ahead of the
+wall clock), so each print lands in a known bucket. The 10 s buckets let the CEX read 1 s
+klines; the trade list (aggTrades) is checked against the same prints.
 """
 
 from __future__ import annotations
@@ -73,6 +75,14 @@ async def test_vwap_from_venues_when_simex_and_pools_traded_then_weights_are_the
     config = CexVenueConfig("simex", DEFAULT_API_KEY, DEFAULT_API_SECRET,
                             urls=simex.ccxt_urls(), symbols=("WETH/USDC",))
     async with CexVenue(config) as cex:
+        # simex's clock at the window's end too: it serves no klines from its future
+        simex.clock_offset_ms = (t0 + 3 * BUCKET_S) * 1000 - time.time_ns() // 1_000_000
+        # the tape as trades (aggTrades), and as 1 s klines when the caller's buckets allow
+        assert await cex.recent_trades("WETH/USDC", t0 * 10**9) == [
+            ((t0 + BUCKET_S + 3) * 10**9 + 500_000_000, D(2)),
+            ((t0 + 2 * BUCKET_S + 4) * 10**9 + 500_000_000, D(1))]
+        assert await cex.recent_trades("WETH/USDC", t0 * 10**9, BUCKET_S * 10**9) == [
+            ((t0 + BUCKET_S + 3) * 10**9, D(2)), ((t0 + 2 * BUCKET_S + 4) * 10**9, D(1))]
         venues: list[Venue] = [cex, *amm.for_symbol("WETH/USDC")]
         clock = ManualClock(start_ns=(t0 + 3 * BUCKET_S) * 10**9)
         oms = OrderManager(journal_at(tmp_path), {}, StaticGate(), clock)
@@ -105,6 +115,7 @@ async def test_vwap_from_venues_when_simex_and_pools_traded_then_weights_are_the
         assert [D(v) for v in params["volumes"]] == [D("1.5"), D(2), D("1.7")]
         await algo.cancel()
         await engine.close()
+        simex.clock_offset_ms = 0
 
 
 async def test_vwap_from_venues_when_nothing_traded_then_it_ends_canceled_with_the_reason(
