@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from oms_support import StaticGate, journal_at
 from web3 import Web3
 
 from connectors.amm.venue import amm_venues_from_manifest
@@ -31,7 +32,6 @@ from engine.oms import ManualClock, OrderManager
 from engine.router import Router
 
 from devnet_actions import router_swap, rpc
-from oms_support import StaticGate, journal_at
 
 pytestmark = pytest.mark.integration
 BUCKET_S = 10
