@@ -1,6 +1,7 @@
 """A VWAP whose profile is measured on the venues: trades made here on simex (read back through
-the real ccxt client from /api/v3/aggTrades) and swaps made here on two devnet pools (read back
-from their Swap logs, timed by their blocks), summed per bucket across the venues.
+the real ccxt client from /api/v3/klines and aggTrades) and swaps made here on two V3 pools and
+the V2 pair of the devnet (read back from their Swap logs, timed by their blocks), summed per
+bucket across the venues.
 
 Times are set, not waited for: the swaps' blocks are stamped with evm_setNextBlockTimestamp,
 simex's trades with its clock offset, and the engine's clock is a ManualClock at the end of
@@ -59,14 +60,35 @@ def pool_swap_at(w3: Web3, devnet: dict[str, Any], at_s: int, fee: int, weth: D)
     return int(w3.eth.get_block("latest")["timestamp"])
 
 
+def pair_swap_at(w3: Web3, devnet: dict[str, Any], at_s: int, weth: D) -> int:
+    """Sell `weth` on the V2 pair as its own contract is driven (pay in, then swap out the
+    V2 formula's amount), in blocks stamped from `at_s` on; the swap's block timestamp."""
+    trader = w3.eth.accounts[0]
+    pair = w3.eth.contract(address=devnet["uniswap_v2"]["pairs"]["WETH/USDC"]["address"],
+                           abi=devnet["abis"]["UniswapV2Pair"])
+    token = w3.eth.contract(address=devnet["tokens"]["WETH"]["address"],
+                            abi=devnet["abis"]["TestERC20"])
+    amount_in = int(weth.scaleb(18))
+    reserve0, reserve1, _ = pair.functions.getReserves().call()
+    weth_is_0 = pair.functions.token0().call() == token.address
+    reserve_in, reserve_out = (reserve0, reserve1) if weth_is_0 else (reserve1, reserve0)
+    out = amount_in * 997 * reserve_out // (reserve_in * 1000 + amount_in * 997)
+    rpc(w3, "evm_setNextBlockTimestamp", at_s)
+    token.functions.transfer(pair.address, amount_in).transact({"from": trader})
+    pair.functions.swap(0 if weth_is_0 else out, out if weth_is_0 else 0, trader,
+                        b"").transact({"from": trader})
+    return int(w3.eth.get_block("latest")["timestamp"])
+
+
 async def test_vwap_from_venues_when_simex_and_pools_traded_then_weights_are_their_volume(
         simex: SimexServer, w3: Web3, devnet: dict[str, Any], tmp_path: Path) -> None:
     simex.engine.add_account("vw-maker", "x", {"WETH": D(100)})
     simex.engine.add_account("vw-taker", "y", {"USDC": D(10**6)})
     t0 = int(w3.eth.get_block("latest")["timestamp"]) + 5  # the window: [t0, t0 + 3 buckets)
     swapped = [pool_swap_at(w3, devnet, t0 + 2, 500, D("1.5")),
+               pair_swap_at(w3, devnet, t0 + BUCKET_S + 5, D("0.4")),
                pool_swap_at(w3, devnet, t0 + 2 * BUCKET_S + 2, 3000, D("0.7"))]
-    assert [(s - t0) // BUCKET_S for s in swapped] == [0, 2]  # the blocks landed as planned
+    assert [(s - t0) // BUCKET_S for s in swapped] == [0, 1, 2]  # the blocks landed as planned
     simex_trade_at(simex, t0 + BUCKET_S + 3, D(2), "b1")
     simex_trade_at(simex, t0 + 2 * BUCKET_S + 4, D(1), "b2")
     simex_trade_at(simex, t0 - 3, D(9), "before")  # before the window: not counted
@@ -78,9 +100,10 @@ async def test_vwap_from_venues_when_simex_and_pools_traded_then_weights_are_the
         # simex's clock at the window's end too: it serves no klines from its future
         simex.clock_offset_ms = (t0 + 3 * BUCKET_S) * 1000 - time.time_ns() // 1_000_000
         # the tape as trades (aggTrades), and as 1 s klines when the caller's buckets allow
-        assert await cex.recent_trades("WETH/USDC", t0 * 10**9) == [
-            ((t0 + BUCKET_S + 3) * 10**9 + 500_000_000, D(2)),
-            ((t0 + 2 * BUCKET_S + 4) * 10**9 + 500_000_000, D(1))]
+        trades = await cex.recent_trades("WETH/USDC", t0 * 10**9)
+        assert [(ts // 10**9, qty) for ts, qty in trades] == [
+            (t0 + BUCKET_S + 3, D(2)), (t0 + 2 * BUCKET_S + 4, D(1))]
+        assert all(ts % 10**9 for ts, _ in trades)  # trade times, to the ms: not bars
         assert await cex.recent_trades("WETH/USDC", t0 * 10**9, BUCKET_S * 10**9) == [
             ((t0 + BUCKET_S + 3) * 10**9, D(2)), ((t0 + 2 * BUCKET_S + 4) * 10**9, D(1))]
         venues: list[Venue] = [cex, *amm.for_symbol("WETH/USDC")]
@@ -98,21 +121,23 @@ async def test_vwap_from_venues_when_simex_and_pools_traded_then_weights_are_the
             while algo.state is AlgoState.PENDING:
                 await asyncio.sleep(0.05)
         assert algo.state is AlgoState.RUNNING, algo.reason
-        # bucket 0: the 1.5 WETH swap; 1: simex's 2; 2: the 0.7 swap and simex's 1
-        assert algo.params.volumes == (D("1.5"), D(2), D("1.7"))
+        # bucket 0: the 1.5 WETH swap; 1: simex's 2 and the pair's 0.4; 2: the 0.7 swap and
+        # simex's 1
+        assert algo.params.volumes == (D("1.5"), D("2.4"), D("1.7"))
         assert algo.params.from_venues is None  # journaled as measured volumes
-        assert [p[1] for p in algo.points()] == [D("1.5") / D("5.2"), D("3.5") / D("5.2"),
+        assert [p[1] for p in algo.points()] == [D("1.5") / D("5.6"), D("3.9") / D("5.6"),
                                                  D(1)]
         record = oms.parents()["vwap-measured"]
         source = record["volume_source"]
         assert isinstance(source, dict)
         assert {k: D(v) for k, v in source["by_venue"].items()} == {
-            "simex": D(3), "uniswap_v2:WETH/USDC": D(0), "uniswap_v3:WETH/USDC:3000": D("0.7"),
+            "simex": D(3), "uniswap_v2:WETH/USDC": D("0.4"),
+            "uniswap_v3:WETH/USDC:3000": D("0.7"),
             "uniswap_v3:WETH/USDC:500": D("1.5")}
         assert source["start_ns"] == t0 * 10**9 and source["bucket_ns"] == BUCKET_S * 10**9
         params = record["params"]
         assert isinstance(params, dict)
-        assert [D(v) for v in params["volumes"]] == [D("1.5"), D(2), D("1.7")]
+        assert [D(v) for v in params["volumes"]] == [D("1.5"), D("2.4"), D("1.7")]
         await algo.cancel()
         await engine.close()
         simex.clock_offset_ms = 0
