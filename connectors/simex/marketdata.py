@@ -4,8 +4,9 @@ with a short memory would).
 
 Rules follow Binance's spot REST docs (market data endpoints):
 - aggTrades: `fromId`, `startTime`, `endTime` (inclusive), `limit` (default 500, max 1000);
-  none of the three: the most recent trades; `startTime` and `endTime` together must be less
-  than one hour apart. simex never merges prints, so each trade is its own aggregate.
+  none of the three: the most recent trades; `startTime` and `endTime` together at most one
+  hour apart (ccxt's fetch_trades asks for exactly one hour after `since`). simex never
+  merges prints, so each trade is its own aggregate.
 - klines: `interval` from Binance's list (1s .. 1w), `startTime`/`endTime` on open times,
   `limit` (default 500, max 1000); every interval of the window is answered, an interval
   without trades as a zero-volume kline at the previous close. Row: open time, open, high,
@@ -53,7 +54,7 @@ def _limit(params: dict[str, str]) -> int:
 def agg_trades_json(trades: Iterable[PublicTrade], params: dict[str, str]) -> list[Any]:
     """GET /api/v3/aggTrades over `trades` (oldest first)."""
     from_id, start, end = (_int_param(params, k) for k in ("fromId", "startTime", "endTime"))
-    if start is not None and end is not None and end - start >= _HOUR_MS:
+    if start is not None and end is not None and end - start > _HOUR_MS:
         raise e.BinanceApiError(400, -1127, "More than 1 hours between startTime and endTime.")
     limit = _limit(params)
     chosen = [t for t in trades

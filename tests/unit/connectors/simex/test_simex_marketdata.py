@@ -35,10 +35,11 @@ def test_agg_trades_when_start_time_or_from_id_then_oldest_first_from_there() ->
                                                      "endTime": str(T0 + 900)})] == [1, 2]
 
 
-def test_agg_trades_when_window_is_an_hour_or_more_then_refused_with_binance_code() -> None:
+def test_agg_trades_when_window_is_over_an_hour_then_refused_with_binance_code() -> None:
     with pytest.raises(BinanceApiError) as refused:
-        agg_trades_json(tape(), {"startTime": "0", "endTime": "3600000"})
+        agg_trades_json(tape(), {"startTime": "0", "endTime": "3600001"})
     assert refused.value.code == -1127
+    assert agg_trades_json(tape(), {"startTime": "0", "endTime": "3600000"}) == []
 
 
 def test_klines_when_one_second_bars_then_volume_ohlc_and_taker_buys_per_bar() -> None:
