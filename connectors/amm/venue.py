@@ -18,6 +18,9 @@ A quantity finer than its token's decimals is refused, not rounded: the venue ne
 amount other than the one asked. Prices are quote per base in human units, the pool's fee
 included; `fixed_cost` is the leg's gas (base + per initialized tick crossed) at the gas price
 of the last refresh, in the quote asset, not included in `quote_qty`.
+
+A pool is also a `connectors.volume.VolumeFeed`: `recent_trades` reads its Swap events
+(`connectors.amm.tape`), so a VWAP can measure on-chain volume as it does a CEX's.
 """
 
 from __future__ import annotations
@@ -42,6 +45,7 @@ from chain.uniswap.gas import GasModel, SwapKind, gas_cost_in_quote
 from chain.uniswap.v3 import V3Pool
 from connectors.amm.pool_quote import PoolKind
 from connectors.amm.simulate import Q96, simulate
+from connectors.amm.tape import BlockTimes, swap_prints
 from connectors.errors import InvalidQuoteRequest, TerminalVenueError
 from connectors.venue import (
     DepthCurve,
@@ -54,6 +58,7 @@ from connectors.venue import (
     VenueQuote,
     require_positive,
 )
+from connectors.volume import TradePrint, require_since
 
 _PIPS = Decimal(1_000_000)
 # The window of bitmap words read around each V3 pool's price; a quote that needs ticks beyond
@@ -130,6 +135,17 @@ class AmmPoolVenue:
 
     def markets(self) -> tuple[Market, ...]:
         return (self._market,)
+
+    async def recent_trades(self, symbol: str, since_ns: int,
+                            bar_ns: int | None = None) -> list[TradePrint]:
+        """The pool's Swap events from `since_ns` on (block time), as `VolumeFeed` asks;
+        always swap by swap (`bar_ns` is not needed: logs carry no bars)."""
+        self._check_symbol(symbol)
+        require_since(since_ns)
+        spec = self.spec
+        return await asyncio.to_thread(
+            swap_prints, self._venues.w3, spec.address, spec.kind, spec.base.address,
+            spec.quote.address, spec.base.decimals, since_ns, self._venues.block_times)
 
     def mid_price(self) -> Decimal:
         """The pool's price before any trade, without the fee, quote per base."""
@@ -256,6 +272,7 @@ class AmmVenues:
         self.gas_price_wei = 0
         self._v3_pools: dict[ChecksumAddress, tuple[CachedPool, V3Pool]] = {}
         self._native_prices: dict[ChecksumAddress, Decimal] = {}
+        self.block_times = BlockTimes(w3)  # shared by every pool's tape
         self.cache = PoolStateCache(
             w3, [s.address for s in specs if s.kind is PoolKind.UNISWAP_V2],
             [s.address for s in specs if s.kind is PoolKind.UNISWAP_V3], words_each_side,

@@ -19,6 +19,7 @@ from connectors.cex.config import CexVenueConfig, Dialect
 from connectors.cex.deribit import DeribitDialect, DeribitVenue
 from connectors.cex.dialect import ExchangeDialect
 from connectors.cex.errors import InvalidCexConfig, VenueRejected, VenueUnavailable
+from connectors.cex.link import FillCursor
 from connectors.cex.localbook import BookGap, DepthDiff, LocalOrderBook
 from connectors.cex.pacing import Backoff, WeightBudget
 from connectors.cex.quoting import curve_from_levels, quote_from_levels
@@ -58,6 +59,7 @@ __all__ = [
     "Dialect",
     "ExchangeDialect",
     "ExchangeRail",
+    "FillCursor",
     "InvalidCexConfig",
     "LocalOrderBook",
     "NetworkTerms",

@@ -6,7 +6,10 @@ methods, for what the unified API hides.
 - books from a depth snapshot plus the diff-depth stream (U/u ids), with gap detection, an
   audit of update ids when the stream is quiet, and resync;
 - fills from the listen-key user stream (executionReport), with myTrades polled by fromId
-  after every reconnect and on a timer;
+  after every reconnect and on a timer, page after page from the resumed cursor (the last
+  trade read before a restart), never the whole history again;
+- the public tape (for volume profiles) from klines when an interval fits the caller's
+  buckets, else aggTrades, by startTime then fromId;
 - orders by newClientOrderId / origClientOrderId, reports from Binance's raw order fields.
 """
 
@@ -29,7 +32,7 @@ from connectors.cex.errors import (
     VenueUnavailable,
     venue_error,
 )
-from connectors.cex.link import CexLink
+from connectors.cex.link import CexLink, FillCursor
 from connectors.cex.localbook import LocalOrderBook
 from connectors.orders import (
     Liquidity,
@@ -41,6 +44,7 @@ from connectors.orders import (
     VenueOrderStatus,
 )
 from connectors.venue import Market, Side, StateStamp, VenueKind
+from connectors.volume import TradePrint, bar_interval
 
 
 class BinanceDialect:
@@ -172,28 +176,91 @@ class BinanceDialect:
             Decimal(event["L"]), Decimal(event["n"]), event["N"] or "",
             Liquidity.MAKER if event["m"] else Liquidity.TAKER, int(event["T"]) * 1_000_000)
 
+    def _from_id(self, symbol: str) -> int:
+        """myTrades fromId: one past the last trade read (this run, or the resumed cursor)."""
+        if symbol not in self._poll_from:
+            cursor = self.link.cursors.get(symbol)
+            self._poll_from[symbol] = int(cursor.trade_id) + 1 if cursor is not None else 0
+        return self._poll_from[symbol]
+
     async def poll_fills(self) -> None:
+        """Read every market's myTrades from the cursor on, page after page, to the end."""
+        page = 1000
         for symbol in self.link.markets:
-            from_id = self._poll_from.get(symbol, 0)
-            trades = await self.link.call(20, self.exchange.fetch_my_trades, symbol, None,
-                                          1000, {"fromId": from_id})
-            orders: dict[str, str] = {}
+            while True:
+                trades = await self.link.call(20, self.exchange.fetch_my_trades, symbol, None,
+                                              page, {"fromId": self._from_id(symbol)})
+                self.link.history_requests += 1
+                self.link.history_trades_read += len(trades)
+                await self._take_trades(symbol, trades)
+                if len(trades) < page:
+                    break
+
+    async def _take_trades(self, symbol: str, trades: list[dict[str, Any]]) -> None:
+        orders: dict[str, str] = {}
+        last: FillCursor | None = None
+        try:
             for trade in trades:
                 info = trade["info"]
-                self._poll_from[symbol] = max(self._poll_from.get(symbol, 0),
-                                              int(info["id"]) + 1)
-                if (symbol, str(info["id"])) in self.link.seen_trades:
-                    continue
-                order_id = str(info["orderId"])
-                if order_id not in orders:
-                    orders[order_id] = await self._client_id_of(symbol, order_id)
-                self.link.deliver(VenueFill(
-                    self.name, orders[order_id], order_id, str(info["id"]), symbol,
-                    Side.BUY if info["isBuyer"] else Side.SELL, Decimal(info["qty"]),
-                    Decimal(info["price"]), Decimal(info["commission"]),
-                    info["commissionAsset"],
-                    Liquidity.MAKER if info["isMaker"] else Liquidity.TAKER,
-                    int(info["time"]) * 1_000_000))
+                if (symbol, str(info["id"])) not in self.link.seen_trades:
+                    order_id = str(info["orderId"])
+                    if order_id not in orders:
+                        orders[order_id] = await self._client_id_of(symbol, order_id)
+                    self.link.deliver(self._fill_of_trade(symbol, orders[order_id], info))
+                if int(info["id"]) + 1 > self._from_id(symbol):
+                    self._poll_from[symbol] = int(info["id"]) + 1
+                    last = FillCursor(str(info["id"]), int(info["time"]))
+        finally:
+            if last is not None:  # read through here, even if a later trade failed
+                self.link.read_through(symbol, last)
+
+    def _fill_of_trade(self, symbol: str, client_order_id: str,
+                       info: dict[str, Any]) -> VenueFill:
+        return VenueFill(
+            self.name, client_order_id, str(info["orderId"]), str(info["id"]), symbol,
+            Side.BUY if info["isBuyer"] else Side.SELL, Decimal(info["qty"]),
+            Decimal(info["price"]), Decimal(info["commission"]), info["commissionAsset"],
+            Liquidity.MAKER if info["isMaker"] else Liquidity.TAKER,
+            int(info["time"]) * 1_000_000)
+
+    # ---- the public tape ------------------------------------------------------------------
+
+    async def recent_trades(self, symbol: str, since_ms: int,
+                            bar_ns: int | None = None) -> list[TradePrint]:
+        """klines when an interval fits `bar_ns`, else aggTrades."""
+        interval = bar_interval(since_ms * 1_000_000, bar_ns)
+        if interval is not None:
+            return await self._klines(symbol, since_ms, interval[0])
+        return await self._agg_trades(symbol, since_ms)
+
+    async def _klines(self, symbol: str, since_ms: int, interval: str) -> list[TradePrint]:
+        """klines from `since_ms` on, paged by startTime (one past the last open) until a
+        short page; each bar with volume is one print at its open time."""
+        market_id, page = self.exchange.market(symbol)["id"], 1000
+        prints: list[TradePrint] = []
+        start = since_ms
+        while True:
+            rows = await self.link.call(2, self.exchange.publicGetKlines, {
+                "symbol": market_id, "interval": interval, "startTime": start, "limit": page})
+            prints += [(int(row[0]) * 1_000_000, Decimal(row[5])) for row in rows
+                       if Decimal(row[5]) > 0]
+            if len(rows) < page:
+                return prints
+            start = int(rows[-1][0]) + 1
+
+    async def _agg_trades(self, symbol: str, since_ms: int) -> list[TradePrint]:
+        """aggTrades from `since_ms` on: the first page by startTime, the next ones by fromId
+        (one past the last aggregate), until a short page."""
+        market_id = self.exchange.market(symbol)["id"]
+        page = 1000
+        params: dict[str, Any] = {"symbol": market_id, "startTime": since_ms, "limit": page}
+        prints: list[TradePrint] = []
+        while True:
+            rows = await self.link.call(4, self.exchange.publicGetAggTrades, params)
+            prints += [(int(row["T"]) * 1_000_000, Decimal(row["q"])) for row in rows]
+            if len(rows) < page:
+                return prints
+            params = {"symbol": market_id, "fromId": int(rows[-1]["a"]) + 1, "limit": page}
 
     async def _client_id_of(self, symbol: str, order_id: str) -> str:
         raw = await self.link.call(4, self.exchange.fetch_order, order_id, symbol)

@@ -48,6 +48,9 @@ class CexVenueConfig:
     book_poll_s: float = 1.0  # ccxt dialect without a book stream: fetch_order_book period
     book_limit: int | None = None  # ccxt dialect: levels asked for; None: exchange default
     ccxt_options: dict[str, Any] | None = None  # merged into the ccxt client's options
+    # where the fill-history cursors are kept (JSON): a restart resumes reading after them
+    # instead of from the first trade; None: only cursors passed to CexVenue are used
+    fill_cursor_path: str | None = None
 
     def __post_init__(self) -> None:
         if self.dialect is not None and self.dialect not in {d.value for d in Dialect}:

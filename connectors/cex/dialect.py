@@ -17,6 +17,7 @@ from connectors.cex.link import CexLink
 from connectors.cex.localbook import LocalOrderBook
 from connectors.orders import OrderRequest, VenueBalance, VenueOrderReport
 from connectors.venue import StateStamp
+from connectors.volume import TradePrint
 
 
 class ExchangeDialect(Protocol):
@@ -50,7 +51,13 @@ class ExchangeDialect(Protocol):
     async def balances(self) -> dict[str, VenueBalance]: ...
 
     async def poll_fills(self) -> None:
-        """Fetch recent trades of every market over REST and deliver them to the link."""
+        """Fetch our trades of every market over REST from the link's cursors on, deliver
+        them to the link and advance its cursors."""
+
+    async def recent_trades(self, symbol: str, since_ms: int,
+                            bar_ns: int | None) -> list[TradePrint]:
+        """The public tape of `symbol` from `since_ms` on: (venue time ns, base qty), as
+        klines where an interval fits `bar_ns` (see `connectors.volume`)."""
 
     async def close(self) -> None:
         """Release what `background` opened (the client itself is closed by the venue)."""

@@ -12,7 +12,10 @@
   id among `fetch_open_orders`, then `fetch_orders` (or `fetch_closed_orders` and
   `fetch_canceled_orders`);
 - fills from `watch_my_trades` (ccxt.pro) and `fetch_my_trades` polled from the last trade's
-  timestamp (inclusive: overlap is dropped by trade id in the link);
+  timestamp (inclusive: overlap is dropped by trade id in the link), starting from the resumed
+  cursor after a restart;
+- the public tape (for volume profiles) from `fetch_ohlcv` when a timeframe fits the
+  caller's buckets, else `fetch_trades`, paged by time;
 - balances from `fetch_balance` (free and used).
 """
 
@@ -29,7 +32,7 @@ import ccxt.async_support as ccxt_async
 from ccxt.base.decimal_to_precision import DECIMAL_PLACES, TICK_SIZE
 
 from connectors.cex.errors import VenueRejected, VenueUnavailable
-from connectors.cex.link import CexLink, decimal_of
+from connectors.cex.link import CexLink, FillCursor, decimal_of
 from connectors.cex.localbook import LocalOrderBook
 from connectors.cex.pacing import Backoff
 from connectors.errors import VenueError
@@ -43,6 +46,7 @@ from connectors.orders import (
     VenueOrderStatus,
 )
 from connectors.venue import Market, Side, StateStamp, VenueKind
+from connectors.volume import TradePrint, bar_interval
 
 # ccxt's unified order statuses onto ours ("canceling": the venue may still fill it)
 STATUS_OF_UNIFIED = {
@@ -85,6 +89,12 @@ def step_of(precision: Any, mode: int) -> Decimal:
     return Decimal(0)
 
 
+def _newest_first_key(trade: dict[str, Any]) -> tuple[int, int]:
+    """Order trades by time, then (where ids are numbers, as on most venues) by id."""
+    trade_id = str(trade.get("id"))
+    return int(trade["timestamp"]), int(trade_id) if trade_id.isdigit() else -1
+
+
 class CcxtDialect:
     placement_weight = 1  # one request (see _pace_by_rate_limit)
 
@@ -100,6 +110,7 @@ class CcxtDialect:
         self._observed_ns: dict[str, int] = {}
         self._polled_books: set[str] = set()  # watch_order_book proved unsupported
         self._since: dict[str, int] = {}  # fetch_my_trades since (ms), per symbol
+        self._resumed_at: dict[str, FillCursor] = {}  # the cursor a restart resumed from
 
     def _pace_by_rate_limit(self) -> None:
         """ccxt's `rateLimit` is the milliseconds it leaves between requests of unit cost:
@@ -350,20 +361,101 @@ class CcxtDialect:
         with contextlib.suppress(ccxt_async.BaseError, VenueError):
             await self.poll_fills()
 
+    def _since_of(self, symbol: str) -> int | None:
+        """fetch_my_trades since (ms): this run's last trade, else the resumed cursor's (its
+        own trade is known, so it is not delivered again)."""
+        if symbol not in self._since:
+            cursor = self.link.cursors.get(symbol)
+            if cursor is None:
+                return None
+            self._since[symbol] = cursor.ts_ms
+            self._resumed_at[symbol] = cursor
+        return self._since[symbol]
+
+    def _read_before(self, symbol: str, trade: dict[str, Any]) -> bool:
+        """A trade of the resumed cursor's millisecond that the cursor already covers (the
+        cursor's own, or one with a smaller numeric id)."""
+        cursor = self._resumed_at.get(symbol)
+        if cursor is None or int(trade.get("timestamp") or 0) != cursor.ts_ms:
+            return False
+        trade_id = str(trade.get("id"))
+        if trade_id == cursor.trade_id:
+            return True
+        return trade_id.isdigit() and cursor.trade_id.isdigit() and \
+            int(trade_id) < int(cursor.trade_id)
+
     async def poll_fills(self) -> None:
         page = 500
         for symbol in self.link.markets:
             while True:
-                since = self._since.get(symbol)
+                since = self._since_of(symbol)
                 trades = await self.link.call(1, self.exchange.fetch_my_trades, symbol,
                                               since, page)
+                self.link.history_requests += 1
+                self.link.history_trades_read += len(trades)
                 for trade in trades:
-                    await self._take(trade)
-                stamps = [int(t["timestamp"]) for t in trades if t.get("timestamp")]
-                if stamps:
-                    self._since[symbol] = max([*stamps, since or 0])
+                    if not self._read_before(symbol, trade):
+                        await self._take(trade)
+                stamped = [t for t in trades if t.get("timestamp")]
+                if stamped:
+                    newest = max(stamped, key=_newest_first_key)
+                    if int(newest["timestamp"]) >= (since or 0):
+                        self._since[symbol] = int(newest["timestamp"])
+                        self.link.read_through(symbol, FillCursor(
+                            str(newest["id"]), int(newest["timestamp"])))
                 if len(trades) < page or self._since.get(symbol) == since:
                     break  # (a full page inside one millisecond would stop here)
+
+    # ---- the public tape ------------------------------------------------------------------
+
+    async def recent_trades(self, symbol: str, since_ms: int,
+                            bar_ns: int | None = None) -> list[TradePrint]:
+        """fetch_ohlcv where the exchange has it and a timeframe fits `bar_ns`, else
+        fetch_trades."""
+        timeframes = tuple((self.exchange.timeframes or {}).keys())
+        interval = (bar_interval(since_ms * 1_000_000, bar_ns, timeframes)
+                    if self.has("fetchOHLCV") else None)
+        if interval is not None:
+            return await self._ohlcv(symbol, since_ms, interval[0])
+        return await self._trades(symbol, since_ms)
+
+    async def _ohlcv(self, symbol: str, since_ms: int, timeframe: str) -> list[TradePrint]:
+        page, start = 1000, since_ms
+        prints: list[TradePrint] = []
+        while True:
+            bars = await self.link.call(1, self.exchange.fetch_ohlcv, symbol, timeframe,
+                                        start, page)
+            prints += [(int(bar[0]) * 1_000_000, decimal_of(bar[5])) for bar in bars
+                       if bar[5] and int(bar[0]) >= since_ms]
+            if len(bars) < page:
+                return prints
+            start = int(bars[-1][0]) + 1
+
+    async def _trades(self, symbol: str, since_ms: int) -> list[TradePrint]:
+        """Unified fetch_trades from `since_ms` on, paged by the last trade's time (inclusive;
+        repeats dropped by trade id). Binance-family exchanges answer a `since` with one
+        hour at most, so a short page there moves on an hour rather than ending the read."""
+        page, now_ms = 1000, int(time.time() * 1000)
+        window_ms = 3_600_000 if self.config.exchange_id.startswith("binance") else None
+        cursor = since_ms
+        seen: set[str] = set()
+        prints: list[TradePrint] = []
+        while cursor <= now_ms:
+            trades = await self.link.call(1, self.exchange.fetch_trades, symbol, cursor, page)
+            for trade in trades:
+                key = str(trade.get("id"))
+                stamp = int(trade.get("timestamp") or 0)
+                if key not in seen and stamp >= since_ms:
+                    seen.add(key)
+                    prints.append((stamp * 1_000_000, decimal_of(trade.get("amount"))))
+            newest = max((int(t.get("timestamp") or 0) for t in trades), default=cursor)
+            if len(trades) >= page:
+                cursor = newest if newest > cursor else cursor + 1
+            elif window_ms is not None:
+                cursor = max(cursor + window_ms, newest + 1)
+            else:
+                break
+        return sorted(prints)
 
     async def _take(self, trade: dict[str, Any]) -> None:
         symbol = trade.get("symbol")

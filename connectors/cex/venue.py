@@ -15,7 +15,15 @@ Guarantees, in both dialects:
   client order id once the request can no longer execute (timestamp + recvWindow); only an
   order the venue provably never got is sent again, with the same client id;
 - fills are deduplicated by trade id; REST is polled after every stream reconnect and on a
-  timer, so a fill missed by a stream is still delivered.
+  timer, so a fill missed by a stream is still delivered;
+- a fill that arrives before `on_fill` is set (during `start()`) is kept and delivered when
+  the handler is attached;
+- the REST fill history resumes after the last trade read (`fill_cursors`, passed in or kept
+  in `config.fill_cursor_path`), so a restart does not read the whole history again;
+- `unknown_window_ns` is how long resolving an UNKNOWN placement can take: an OMS request
+  timeout must exceed it (`engine.oms.check_request_timeout`).
+
+The venue is also a `connectors.volume.VolumeFeed`: `recent_trades` reads the public tape.
 """
 
 from __future__ import annotations
@@ -23,6 +31,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
+from collections.abc import Mapping
 from decimal import Decimal
 
 import ccxt.async_support as ccxt_async
@@ -32,7 +41,7 @@ from connectors.cex.binance import BinanceDialect
 from connectors.cex.config import CexVenueConfig, Dialect
 from connectors.cex.dialect import ExchangeDialect
 from connectors.cex.errors import InvalidCexConfig, VenueUnavailable
-from connectors.cex.link import CexLink
+from connectors.cex.link import CexLink, FillCursor, load_cursors
 from connectors.cex.localbook import LocalOrderBook
 from connectors.cex.pacing import Backoff, WeightBudget
 from connectors.cex.quoting import curve_from_levels, quote_from_levels
@@ -55,6 +64,7 @@ from connectors.venue import (
     market_for,
     require_positive,
 )
+from connectors.volume import TradePrint, require_since
 
 
 def _dialect_for(config: CexVenueConfig, on_fill: FillHandler | None) -> ExchangeDialect:
@@ -75,10 +85,15 @@ def _dialect_for(config: CexVenueConfig, on_fill: FillHandler | None) -> Exchang
 class CexVenue:
     """A ccxt exchange as a Crossbook venue: quotes, depth, orders, balances, fills."""
 
-    def __init__(self, config: CexVenueConfig, on_fill: FillHandler | None = None) -> None:
+    def __init__(self, config: CexVenueConfig, on_fill: FillHandler | None = None,
+                 fill_cursors: Mapping[str, FillCursor] | None = None) -> None:
+        """`fill_cursors`: per symbol, the last trade already read (from `fill_cursors` of a
+        previous run); default: those saved at `config.fill_cursor_path`, if any."""
         self.config = config
         self.dialect = _dialect_for(config, on_fill)
         self.link: CexLink = self.dialect.link
+        self.link.cursors = dict(fill_cursors if fill_cursors is not None
+                                 else load_cursors(config.fill_cursor_path))
         self.exchange = self.dialect.exchange
         self.unknown_resolved = 0
         self._tasks: list[asyncio.Task[None]] = []
@@ -104,6 +119,20 @@ class CexVenue:
     @property
     def resyncs(self) -> int:
         return self.link.resyncs
+
+    @property
+    def fill_cursors(self) -> dict[str, FillCursor]:
+        """Per symbol, the last trade the REST fill history has been read through."""
+        return dict(self.link.cursors)
+
+    @property
+    def unknown_window_ns(self) -> int:
+        """The longest a placement's outcome can stay open inside `place`: the answer's wait
+        (request timeout + 1 s), or the recvWindow + 1 s after which a lost request can no
+        longer execute, whichever is later, plus the resolving query's own timeout."""
+        answer_s = self.config.request_timeout_s + 1
+        lost_s = self.config.recv_window_ms / 1000 + 1
+        return int((max(answer_s, lost_s) + self.config.request_timeout_s) * 1e9)
 
     @property
     def on_fill(self) -> FillHandler | None:
@@ -240,6 +269,18 @@ class CexVenue:
 
     async def balances(self) -> dict[str, VenueBalance]:
         return await self.dialect.balances()
+
+    # ---- the public tape ----------------------------------------------------------------
+
+    async def recent_trades(self, symbol: str, since_ns: int,
+                            bar_ns: int | None = None) -> list[TradePrint]:
+        """What traded in `symbol` from `since_ns` on (venue time), oldest first: klines when
+        an interval fits the caller's `bar_ns` buckets (`connectors.volume.bar_interval`),
+        else the public trades."""
+        market_for(self, symbol)
+        require_since(since_ns)
+        prints = await self.dialect.recent_trades(symbol, since_ns // 1_000_000, bar_ns)
+        return sorted(p for p in prints if p[0] >= since_ns)
 
     # ---- fills --------------------------------------------------------------------------
 

@@ -25,7 +25,7 @@ from urllib.parse import parse_qsl
 from aiohttp import web
 
 from connectors.simex import errors as e
-from connectors.simex import wire
+from connectors.simex import marketdata, wire
 from connectors.simex.capital_api import CapitalDesk
 from connectors.simex.config import SimexConfig
 from connectors.simex.faults import FaultPlan
@@ -53,6 +53,7 @@ _DEPTH_WEIGHTS = ((100, 5), (500, 25), (1000, 50), (5000, 250))
 
 _WEIGHTS: dict[tuple[str, str], int] = {
     ("GET", "/api/v3/exchangeInfo"): 20, ("GET", "/api/v3/trades"): 25,
+    ("GET", "/api/v3/aggTrades"): 4, ("GET", "/api/v3/klines"): 2,
     ("GET", "/api/v3/ticker/bookTicker"): 2, ("GET", "/api/v3/ticker/24hr"): 2,
     ("GET", "/api/v3/order"): 4,
     ("GET", "/api/v3/openOrders"): 6, ("GET", "/api/v3/allOrders"): 20,
@@ -192,6 +193,7 @@ class SimexServer:
         get("/api/v3/depth", self._depth)
         get("/api/v3/trades", self._trades)
         get("/api/v3/aggTrades", self._agg_trades)
+        get("/api/v3/klines", self._klines)
         get("/api/v3/ticker/bookTicker", self._book_ticker)
         get("/api/v3/ticker/24hr", self._ticker_24hr)
         post("/api/v3/order", self._new_order)
@@ -379,14 +381,14 @@ class SimexServer:
         return web.json_response([wire.public_trade_json(t) for t in trades])
 
     async def _agg_trades(self, request: web.Request) -> web.Response:
-        """Each trade as its own aggregate (simex never splits one taker's prints)."""
         book = self._book(dict(request.query))
-        limit = min(int(request.query.get("limit", "500") or 500), 1000)
-        trades = list(self.engine.public_trades[book.symbol])[-limit:]
-        return web.json_response([
-            {"a": t.trade_id, "p": wire.d8(t.price), "q": wire.d8(t.qty), "f": t.trade_id,
-             "l": t.trade_id, "T": t.time_ms, "m": t.buyer_is_maker, "M": True}
-            for t in trades])
+        return web.json_response(marketdata.agg_trades_json(
+            self.engine.public_trades[book.symbol], dict(request.query)))
+
+    async def _klines(self, request: web.Request) -> web.Response:
+        book = self._book(dict(request.query))
+        return web.json_response(marketdata.klines_json(
+            self.engine.public_trades[book.symbol], dict(request.query), self.now_ms()))
 
     async def _book_ticker(self, request: web.Request) -> web.Response:
         def ticker(book: Any) -> dict[str, str]:

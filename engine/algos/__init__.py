@@ -12,6 +12,14 @@ from engine.algos._immediate import Immediate, ImmediateParams
 from engine.algos._registry import ALGOS, algo_for, validated
 from engine.algos._schedule import Twap, TwapParams, Vwap, VwapParams, estimate_profile
 from engine.algos._sniper import Sniper, SniperParams
+from engine.algos._volume import (
+    MeasuredVolume,
+    NoVolumeProfile,
+    VenueVolume,
+    bucket_volumes,
+    measure_volume,
+    volume_feeds,
+)
 
 __all__ = [
     "ALGOS",
@@ -23,14 +31,20 @@ __all__ = [
     "IcebergParams",
     "Immediate",
     "ImmediateParams",
+    "MeasuredVolume",
+    "NoVolumeProfile",
     "ProgressListener",
     "Sniper",
     "SniperParams",
     "Twap",
     "TwapParams",
+    "VenueVolume",
     "Vwap",
     "VwapParams",
     "algo_for",
+    "bucket_volumes",
     "estimate_profile",
+    "measure_volume",
     "validated",
+    "volume_feeds",
 ]

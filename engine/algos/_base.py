@@ -56,6 +56,7 @@ class AlgoProgress:
     avg_price: Decimal | None
     children: int
     fills_by_venue: dict[str, Decimal]
+    reason: str | None = None  # why a parent ended canceled without being asked to
 
     def to_json(self) -> dict[str, object]:
         return {"parent_id": self.parent_id, "algo": self.algo, "state": self.state.value,
@@ -63,7 +64,8 @@ class AlgoProgress:
                 "filled": str(self.filled), "in_doubt": str(self.in_doubt),
                 "avg_price": None if self.avg_price is None else str(self.avg_price),
                 "children": self.children,
-                "fills_by_venue": {k: str(v) for k, v in self.fills_by_venue.items()}}
+                "fills_by_venue": {k: str(v) for k, v in self.fills_by_venue.items()},
+                "reason": self.reason}
 
 
 ProgressListener = Callable[[AlgoProgress], None]
@@ -91,6 +93,7 @@ class ExecAlgo(ABC):
         self._resumed.set()
         self._listeners: list[ProgressListener] = []
         self.no_route_count = 0
+        self.reason: str | None = None
 
     # ---- control ----------------------------------------------------------------------------
 
@@ -154,7 +157,8 @@ class ExecAlgo(ABC):
                 by_venue[child.venue] = by_venue.get(child.venue, Decimal(0)) + child.filled_qty
         return AlgoProgress(self.parent_id, self.name, self.state, self.params.symbol,
                             self.params.side, self.params.qty, filled, self.in_doubt(),
-                            notional / filled if filled else None, len(children), by_venue)
+                            notional / filled if filled else None, len(children), by_venue,
+                            self.reason)
 
     def _publish(self) -> None:
         snapshot = self.progress()
@@ -169,7 +173,7 @@ class ExecAlgo(ABC):
         if known is None:
             self.oms.record_parent(self.parent_id, "running", {
                 "algo": self.name, "params": self.params.model_dump(mode="json"),
-                "start_ns": self.clock.now_ns()})
+                "start_ns": self.clock.now_ns(), **self._creation_detail()})
         elif known.get("state") in ("canceled", "done"):
             self.state = AlgoState(str(known["state"]))  # finished before: never worked twice
             return self.progress()
@@ -182,6 +186,10 @@ class ExecAlgo(ABC):
             self.oms.record_parent(self.parent_id, "done", {"filled": str(self.filled())})
         self._publish()
         return self.progress()
+
+    def _creation_detail(self) -> dict[str, object]:
+        """More for the parent's creation record (an algorithm's own facts)."""
+        return {}
 
     def start_ns(self) -> int:
         """When the parent first started (from its record, so a restart keeps the schedule)."""

@@ -10,7 +10,14 @@ from decimal import Decimal
 
 from pydantic import Field, model_validator
 
-from engine.algos._base import AlgoParams, ExecAlgo
+from engine.algos._base import AlgoParams, AlgoProgress, AlgoState, ExecAlgo
+from engine.algos._volume import (
+    MeasuredVolume,
+    NoVolumeProfile,
+    VenueVolume,
+    bucket_volumes,
+    measure_volume,
+)
 from engine.errors import InvalidValue
 
 
@@ -22,15 +29,25 @@ class TwapParams(AlgoParams):
 
 
 class VwapParams(AlgoParams):
+    """Exactly one of: `profile` (weights), `volumes` (recent volume per bucket), or
+    `from_venues` (measure the volume on the venues when the VWAP starts; the measured
+    volumes then replace it in the journaled parameters, so a restart keeps the schedule)."""
+
     duration_ns: int = Field(gt=0)
     profile: tuple[Decimal, ...] | None = None  # weight of each bucket; normalised
     volumes: tuple[Decimal, ...] | None = None  # recent volume per bucket, to estimate one
+    from_venues: VenueVolume | None = None  # measure recent volume on the venues
 
     @model_validator(mode="after")
     def _one_profile(self) -> VwapParams:
+        given = [self.profile is not None, self.volumes is not None,
+                 self.from_venues is not None]
+        if sum(given) != 1:
+            raise InvalidValue("profile", "give a profile, recent volumes or from_venues, "
+                                          "exactly one")
+        if self.from_venues is not None:
+            return self
         weights = self.profile if self.profile is not None else self.volumes
-        if (self.profile is None) == (self.volumes is None):
-            raise InvalidValue("profile", "give a profile or recent volumes, exactly one")
         assert weights is not None
         if not weights or any(w < 0 for w in weights) or sum(weights) <= 0:
             raise InvalidValue("profile", "needs non-negative weights with a positive sum")
@@ -42,14 +59,7 @@ class VwapParams(AlgoParams):
 def estimate_profile(trades: Sequence[tuple[int, Decimal]], start_ns: int, bucket_ns: int,
                      buckets: int) -> tuple[Decimal, ...]:
     """Volume per bucket of recent trades `(ts_ns, qty)`, bucket i = [start + i*b, +b)."""
-    if bucket_ns <= 0 or buckets <= 0:
-        raise InvalidValue("buckets", "bucket_ns and buckets must be positive")
-    volumes = [Decimal(0)] * buckets
-    for ts_ns, qty in trades:
-        index = (ts_ns - start_ns) // bucket_ns
-        if 0 <= index < buckets:
-            volumes[index] += qty
-    return tuple(volumes)
+    return bucket_volumes(trades, start_ns, bucket_ns, buckets)
 
 
 class _Scheduled(ExecAlgo):
@@ -111,14 +121,45 @@ class Twap(_Scheduled):
 
 
 class Vwap(_Scheduled):
-    """One slice per profile bucket, sized by the bucket's share of the expected volume."""
+    """One slice per profile bucket, sized by the bucket's share of the expected volume.
+    With `from_venues`, the profile is the volume measured on the venues as the VWAP starts;
+    when it cannot be measured the VWAP ends canceled, the refusal in `reason`."""
 
     name = "vwap"
     params: VwapParams
+    measured: MeasuredVolume | None = None
+
+    async def run(self) -> AlgoProgress:
+        source = self.params.from_venues
+        if source is not None and self.parent_id not in self.oms.parents():
+            try:
+                self.measured = await measure_volume(self.router, self.params.symbol, source,
+                                                     self.clock.now_ns(),
+                                                     self.params.duration_ns)
+            except NoVolumeProfile as refusal:
+                return self._refuse(str(refusal))
+            self.params = VwapParams.model_validate({
+                **self.params.model_dump(), "from_venues": None,
+                "volumes": self.measured.volumes})
+        return await super().run()
+
+    def _creation_detail(self) -> dict[str, object]:
+        if self.measured is None:
+            return {}
+        return {"volume_source": self.measured.to_json()}
+
+    def _refuse(self, reason: str) -> AlgoProgress:
+        self.state, self.reason = AlgoState.CANCELED, reason
+        self.oms.record_parent(self.parent_id, "canceled", {
+            "algo": self.name, "params": self.params.model_dump(mode="json"),
+            "reason": reason})
+        self._publish()
+        return self.progress()
 
     def points(self) -> list[tuple[int, Decimal]]:
         weights = self.params.profile if self.params.profile is not None else self.params.volumes
-        assert weights is not None
+        if weights is None:
+            raise InvalidValue("from_venues", "the profile has not been measured yet")
         total = sum(weights, Decimal(0))
         interval = self.params.duration_ns // len(weights)
         cumulative, points = Decimal(0), []

@@ -59,13 +59,17 @@ def _start(name: str, params: dict[str, Any], parent_id: str | None, wait: bool,
     parent = parent_id or f"{name}-{uuid.uuid4().hex[:16]}"
     body = {"parent_id": parent, "params": {k: v for k, v in params.items() if v is not None}}
     progress = request("POST", f"/v1/algos/{name}", body, url)
-    while wait and progress["state"] in ("pending", "running", "paused"):
-        if not json_output:
+    # "pending": still preparing (a VWAP measuring venue volume): its start may be refused
+    while progress["state"] == "pending" or (
+            wait and progress["state"] in ("running", "paused")):
+        if wait and not json_output and progress["state"] != "pending":
             console.print(f"{progress['state']}: filled {progress['filled']} of "
                           f"{progress['qty']} ({progress['children']} children)")
-        time.sleep(1.0)
+        time.sleep(1.0 if progress["state"] != "pending" else 0.2)
         progress = request("GET", f"/v1/algos/{parent}", url=url)
     _show(progress, json_output)
+    if progress.get("reason"):
+        fail(ExitCode.REFUSED, f"{progress['parent_id']} was not worked: {progress['reason']}")
 
 
 def _common(symbol: str, side: Side, qty: str, limit: str | None) -> dict[str, Any]:
@@ -94,15 +98,43 @@ def vwap(symbol: Symbol, side: SideOpt, qty: Qty,
              help="Comma-separated weights, one per bucket.")] = None,
          volumes: Annotated[str | None, typer.Option(
              help="Comma-separated recent volumes per bucket (estimates the profile).")] = None,
+         profile_from_venues: Annotated[bool, typer.Option(
+             "--profile-from-venues",
+             help="Measure the profile: volume traded on the symbol's venues over the "
+                  "last --lookback, in --buckets buckets.")] = False,
+         buckets: Annotated[int | None, typer.Option(
+             help="With --profile-from-venues: number of buckets (slices).")] = None,
+         lookback: Annotated[str | None, typer.Option(
+             help="With --profile-from-venues: window measured, e.g. 1h "
+                  "(default: --duration).")] = None,
+         volume_venues: Annotated[str | None, typer.Option(
+             help="With --profile-from-venues: comma-separated venues to measure "
+                  "(default: every venue of the symbol that reports trades).")] = None,
          limit: Limit = None, parent_id: ParentId = None, wait: Wait = False, url: Url = None,
          json_output: Json = False) -> None:
-    """Volume-weighted: one slice per bucket of the profile."""
+    """Volume-weighted: one slice per bucket of the profile (given, or measured on the
+    venues)."""
     def weights(text: str | None) -> list[str] | None:
         return None if text is None else [part.strip() for part in text.split(",")]
 
+    given = sum(x is not None for x in (profile, volumes)) + int(profile_from_venues)
+    if given != 1:
+        fail(ExitCode.USAGE, "give exactly one of --profile, --volumes, --profile-from-venues")
+    from_venues = None
+    if profile_from_venues:
+        if buckets is None or buckets < 1:
+            fail(ExitCode.USAGE, "--profile-from-venues needs --buckets (at least 1)")
+        from_venues = {"buckets": buckets,
+                       "lookback_ns": None if lookback is None else _seconds_ns(lookback,
+                                                                                "lookback"),
+                       "venues": weights(volume_venues) or []}
+    elif buckets is not None or lookback is not None or volume_venues is not None:
+        fail(ExitCode.USAGE, "--buckets, --lookback and --volume-venues go with "
+                             "--profile-from-venues")
     _start("vwap", {**_common(symbol, side, qty, limit),
                     "duration_ns": _seconds_ns(duration, "duration"),
-                    "profile": weights(profile), "volumes": weights(volumes)},
+                    "profile": weights(profile), "volumes": weights(volumes),
+                    "from_venues": from_venues},
            parent_id, wait, url, json_output)
 
 

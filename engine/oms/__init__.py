@@ -22,7 +22,12 @@ from engine.oms._gate import (
 from engine.oms._manager import PARENT_AUDIT_KIND, EventListener, OmsConfig, OrderManager
 from engine.oms._paper import Fault, PaperRejected, PaperVenue, PaperVenueError
 from engine.oms._spec import ChildSpec, instrument_of
-from engine.oms._venue import ExecutionVenue
+from engine.oms._venue import (
+    ExecutionVenue,
+    RequestTimeoutTooShort,
+    ResolvesUnknown,
+    check_request_timeout,
+)
 
 __all__ = [
     "ACCEPTED",
@@ -44,10 +49,13 @@ __all__ = [
     "PaperRejected",
     "PaperVenue",
     "PaperVenueError",
+    "RequestTimeoutTooShort",
+    "ResolvesUnknown",
     "RiskGate",
     "SpotCashMargin",
     "UnknownOrder",
     "UnknownVenue",
     "WallClock",
+    "check_request_timeout",
     "instrument_of",
 ]
