@@ -19,6 +19,7 @@ from engine.oms import (
     OmsConfig,
     OrderManager,
     RiskGate,
+    check_request_timeout,
 )
 from engine.router import Router
 from risk import compliance, pretrade
@@ -85,6 +86,8 @@ def build_engine(journal: Journal, venues: Sequence[ExecutionVenue],
     Then: start the venues, `use_gate(engine, risk_gate(...))`, `await engine.start()`.
     Attaching first means a fill the venue delivers while connecting is never missed.
     """
+    config = config or OmsConfig()
+    check_request_timeout(config.request_timeout_ns, venues)  # the venue resolves UNKNOWN first
     oms = OrderManager(journal, {v.name: v for v in venues}, _Halted(), clock, config)
     oms.attach()
     return Engine(oms, Router(quote_venues))

@@ -97,7 +97,7 @@ class OmsConfig:
     `start_timeout_ns`: how long `start` keeps reconciling before it gives up (not accepting).
     """
 
-    request_timeout_ns: int = 10_000_000_000
+    request_timeout_ns: int = 15_000_000_000  # above a CEX venue's default 11 s window
     resend_after_ns: int = 7_000_000_000
     reconcile_every_ns: int = 1_000_000_000
     fill_catch_up_polls: int = 5

@@ -62,7 +62,7 @@ async def desk(tmp_path: Path) -> AsyncIterator[tuple[Engine, Any]]:
                                     request_timeout_s=2.0))
     journal = Journal(JournalConfig(url=f"sqlite:///{tmp_path / 'journal.sqlite'}"))
     engine = build_engine(journal, [venue], [venue],
-                          config=OmsConfig(request_timeout_ns=1_000_000_000))
+                          config=OmsConfig(request_timeout_ns=9_000_000_000))  # > venue window 8 s
     await venue.start()
     portfolio = tmp_path / "margin.toml"
     portfolio.write_text(PORTFOLIO)

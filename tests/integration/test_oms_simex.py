@@ -36,11 +36,12 @@ async def two_exchanges(tmp_path: Path) -> AsyncIterator[tuple[Engine, dict[str,
         await server.start()
     venues = [CexVenue(CexVenueConfig(name, DEFAULT_API_KEY, DEFAULT_API_SECRET,
                                       urls=server.ccxt_urls(), symbols=("WETH/USDC",),
-                                      request_timeout_s=1.0))
+                                      request_timeout_s=1.0, recv_window_ms=1000))
               for name, server in servers.items()]
     journal = Journal(JournalConfig(url=f"sqlite:///{tmp_path / 'journal.sqlite'}"))
+    # The OMS waits longer than the venues' own 3 s UNKNOWN-resolution window (build_engine checks).
     engine = build_engine(journal, venues, venues,
-                          config=OmsConfig(request_timeout_ns=500_000_000,
+                          config=OmsConfig(request_timeout_ns=3_500_000_000,
                                            resend_after_ns=3_000_000_000,
                                            reconcile_every_ns=200_000_000))
     for venue in venues:
