@@ -32,7 +32,7 @@ from engine.treasury.collateral import (
 from engine.treasury.journal import TransferJournal, TransferRecord, TransferState
 from engine.treasury.planner import Holding
 from engine.treasury.policy import TreasuryPolicy, load_policy
-from engine.treasury.rails import close_rails, venue_rails
+from engine.treasury.rails import close_rails, venue_rail_paths, venue_rails
 from engine.treasury.rebalance import (
     CRASH_POINTS,
     ArrivalTimeout,
@@ -306,7 +306,9 @@ async def _rebalance(options: _Options) -> _Rebalance:
             alerts = _alerts(store, needs)
             planned = [n for n in needs if n.alerting] if options.top_up else needs
             try:
-                plan = plan_transfers(plan_request_with_needs(policy, state, planned))
+                rail_paths = await venue_rail_paths(policy, manifest, rails,
+                                                    set(state.balances))
+                plan = plan_transfers(plan_request_with_needs(policy, state, planned, rail_paths))
             except PlanInfeasible as error:
                 fail(ExitCode.REFUSED, str(error))
             if options.top_up and not all(_auto(policy, n.venue) for n in planned):

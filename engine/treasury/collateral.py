@@ -11,13 +11,13 @@ desk keeps whatever the positions).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import ROUND_CEILING, Decimal
 
 from engine.errors import InvalidValue
 from engine.treasury.paths import build_paths, required
-from engine.treasury.planner import Holding, PlanRequest, Position
+from engine.treasury.planner import Holding, Path, PlanRequest, Position
 from engine.treasury.policy import TreasuryPolicy
 from engine.treasury.state import TreasuryState
 from risk.errors import RiskError
@@ -118,16 +118,18 @@ def required_with_needs(policy: TreasuryPolicy, holding: Holding,
 
 
 def plan_request_with_needs(policy: TreasuryPolicy, state: TreasuryState,
-                            needs: list[CollateralNeed]) -> PlanRequest:
+                            needs: list[CollateralNeed],
+                            rail_paths: Sequence[Path] = ()) -> PlanRequest:
     """The planning problem with each venue's margin need as (a floor under) its target;
-    in-flight amounts count as arrived."""
+    in-flight amounts count as arrived. A venue with `rail_paths` (its own fees, minimums and
+    confirmation times, `exchange_rail_paths`) is priced by those, not by the policy's terms."""
     positions = [
         Position(holding, balance + state.arriving(holding),
                  required_with_needs(policy, holding, needs))
         for holding, balance in sorted(state.balances.items())
     ]
     return PlanRequest(
-        positions, build_paths(policy, set(state.balances)),
+        positions, build_paths(policy, set(state.balances), rail_paths),
         prices={a: spec.price for a, spec in policy.assets.items()},
         decimals={a: spec.decimals for a, spec in policy.assets.items()},
         max_seconds=policy.max_seconds,

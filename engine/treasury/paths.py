@@ -20,7 +20,7 @@ from decimal import Decimal
 
 from chain.bridge.lockmint import LOCK_GAS
 from connectors.cex.capital import NetworkTerms
-from connectors.cex.rail import TRANSFER_GAS, RailChain
+from connectors.cex.rail import RailChain
 from engine.treasury.planner import Holding, Path, PathKind, PlanRequest, Position
 from engine.treasury.policy import GasPolicy, TreasuryPolicy
 from engine.treasury.state import TreasuryState
@@ -75,7 +75,8 @@ def exchange_rail_paths(venue: str, chains: Sequence[RailChain],
         seconds = rail.min_confirm * chain.block_time_s + processing_s
         if rail.deposit_enabled:
             paths.append(Path(f"deposit {wallet} -> {account}", PathKind.CEX_DEPOSIT, wallet,
-                              account, gas_cost=gas.cost_of(TRANSFER_GAS), seconds=seconds))
+                              account, gas_cost=gas.cost_of(gas.transfer_gas),
+                              seconds=seconds))
         if rail.withdraw_enabled:
             paths.append(Path(f"withdraw {account} -> {wallet}", PathKind.CEX_WITHDRAWAL,
                               account, wallet, fixed_fee=rail.withdraw_fee, seconds=seconds,

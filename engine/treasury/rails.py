@@ -16,9 +16,12 @@ from typing import Any
 
 from connectors.cex import CexVenueConfig
 from connectors.cex.capital import CapitalClient, DepositState, WithdrawalState
-from connectors.errors import TerminalVenueError
+from connectors.cex.rail import devnet_rail_chains
+from connectors.errors import TerminalVenueError, VenueError
 from connectors.simex import DEFAULT_API_KEY, DEFAULT_API_SECRET, binance_ccxt_urls
 from engine.errors import TerminalError
+from engine.treasury.paths import exchange_rail_paths
+from engine.treasury.planner import Holding, Path
 from engine.treasury.policy import TreasuryPolicy, VenuePolicy
 from engine.treasury.rebalance import ExchangeMove, VenueRail
 
@@ -103,6 +106,25 @@ async def venue_rails(policy: TreasuryPolicy, chains: Sequence[dict[str, Any]],
                 except TerminalVenueError:
                     continue  # the venue takes no deposits of this asset there
     return rails, addresses
+
+
+async def venue_rail_paths(policy: TreasuryPolicy, manifest: dict[str, Any],
+                           rails: dict[str, VenueRail], holdings: set[Holding]) -> list[Path]:
+    """Deposit and withdrawal paths priced by each venue's own terms (its fees, minimums and
+    confirmations, from its capital endpoints) on the chains the policy lets it take deposits
+    on. A venue that does not answer them keeps the policy's terms."""
+    paths: list[Path] = []
+    for name, rail in sorted(rails.items()):
+        if not isinstance(rail, VenueCapitalRail):
+            continue
+        try:
+            terms = await rail.client.terms()
+        except VenueError:
+            continue
+        chains = [c for c in devnet_rail_chains(manifest, rail.venue.networks)
+                  if c.chain_id in rail.venue.deposit_chains]
+        paths += exchange_rail_paths(name, chains, terms, holdings, policy.gas)
+    return paths
 
 
 async def close_rails(rails: dict[str, VenueRail]) -> None:

@@ -258,6 +258,10 @@ native_price = "3000"
     kinds = {(t["kind"], t["source"]["location"], t["source"]["chain_id"])
              for t in plan["transfers"]}
     assert kinds == {("bridge", "treasury", 31338), ("cex_deposit", "treasury", 31337)}
+    # simex's deposit is timed by its own terms (config/getall: min_confirm=2 above, 2 s blocks,
+    # plus 5 s processing), not by the policy's default 60 s.
+    arrival = {t["kind"]: t["expected_arrival_s"] for t in plan["transfers"]}
+    assert arrival["cex_deposit"] - arrival["bridge"] == 2 * 2 + 5
 
     legs = {t["kind"]: t for t in result["transfers"]}
     assert [t["state"] for t in result["transfers"]] == ["arrived", "arrived"]
