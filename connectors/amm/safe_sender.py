@@ -86,7 +86,10 @@ class SafeSwapSender:
             if self._ran(receipt, attempt.safe_tx_hash):
                 return Fate.EXECUTED, receipt, ""
         if self.wallet.nonce() > attempt.safe_nonce:  # read before the logs: see _execution
-            found = self._execution(attempt)
+            # Never signed and stored means never broadcast: an execution of the same SafeTx
+            # hash (another order with identical calls, built at the same nonce in the same
+            # second) is not this attempt's.
+            found = self._execution(attempt) if record is not None else None
             if found is not None:
                 return Fate.EXECUTED, found, ""
             return Fate.SUPERSEDED, None, (f"Safe nonce {attempt.safe_nonce} was used by "

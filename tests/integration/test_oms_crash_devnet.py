@@ -7,8 +7,8 @@ SQLite WAL journal, the real CexVenue (ccxt.binance pointed at simex on loopback
 SafeSwapVenues (Uniswap V3 0.05% and V2 WETH/USDC) sharing one SafeSwapSender over the desk's
 guarded 2-of-3 Safe, relayed by the real transaction manager, the real router, pre-trade gate
 and compliance screener. The group buys WETH on both pools and sells twice as much on simex,
-ratio-locked, in 16 tranches (more than the kills leave time for: every kill lands while the
-group is still working). anvil mines a block every second (automine off), so a pool order
+ratio-locked, in 16 tranches over 96 s (more than the kills leave time for: every kill lands
+while the group is still working). anvil mines a block every second (automine off), so a pool order
 is signed, sent and waiting for its block for most of its life: that is where kills land. Once
 an engine is up, simex answers 100 ms late and loses the answers to a few orders.
 
@@ -46,7 +46,9 @@ GROUP_PARAMS = {
     "legs": [{"venue": POOLS[0], "symbol": "WETH/USDC", "side": "buy", "ratio": "1"},
              {"venue": POOLS[1], "symbol": "WETH/USDC", "side": "buy", "ratio": "1"},
              {"venue": "simex", "symbol": "WETH/USDC", "side": "sell", "ratio": "2"}],
-    "qty": "1.6", "policy": "ratio_locked", "tranches": 16, "duration_ns": 16 * 10**9,
+    # One tranche every 6 s from the journaled start: on a fast machine the 20 lives take about
+    # a minute, so work is still due at the last kill; on a slow one the blocks pace it.
+    "qty": "1.6", "policy": "ratio_locked", "tranches": 16, "duration_ns": 96 * 10**9,
     "leg_timeout_ns": 8 * 10**9,
 }
 D = Decimal
@@ -244,7 +246,7 @@ async def test_engine_killed_during_cex_dex_twap_then_no_duplicate_no_lost_fill_
             assert await process.wait() == -signal.SIGKILL
         server.faults.update({"delay_ms": 0})
         process = await _spawn(config)
-        line = await _read_until(process, '{"report"', 120)
+        line = await _read_until(process, '{"report"', 240)
         assert await process.wait() == 0
         report = json.loads(line)["report"]
         assert report["state"] == "completed" and report["residual"] == {}, report

@@ -282,8 +282,9 @@ async def test_deposit_when_reorg_moves_it_to_a_later_block_then_credited_exactl
 
     async def pending_at(block: int) -> bool:
         deposits = await binance.fetch_deposits("USDC")
-        return len(deposits) == 1 and exchange_server.capital.ledger.deposits[
-            ("0x" + bytes(tx_hash).hex(), 0)].block_number == block
+        # Between the reorg and the watcher's next pass the deposit may be briefly unknown.
+        seen = exchange_server.capital.ledger.deposits.get(("0x" + bytes(tx_hash).hex(), 0))
+        return len(deposits) == 1 and seen is not None and seen.block_number == block
 
     await until(lambda: pending_at(first_block))
     mine(w3, 1)  # 2 of 3 confirmations
