@@ -6,6 +6,11 @@ The venue is a Deribit API (`--venue http://127.0.0.1:PORT`, the simex Deribit d
 Deribit itself, keys from DERIBIT_API_KEY / DERIBIT_API_SECRET) or a paper venue in memory
 (`--venue paper` for the defaults, or `--venue paper.toml`): a smile-priced board with books,
 and a spot venue to hedge on.
+
+With a Deribit venue, `--hedge perp` hedges with its perpetual; `--hedge spot --hedge-venue
+http://...` hedges on a Binance-dialect exchange (simex, or Binance; keys from HEDGE_API_KEY /
+HEDGE_API_SECRET) with the underlying's mapped asset (ETH -> WETH/USDC, BTC -> WBTC/USDC),
+sized in the venue's lot, in the same leg group as the options.
 """
 
 from __future__ import annotations

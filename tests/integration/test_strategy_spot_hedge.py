@@ -79,7 +79,7 @@ def _expiry(server: DeribitServer) -> dt.datetime:
     return dt.datetime.fromtimestamp(expiries[2] / 1000, tz=dt.UTC)
 
 
-async def _desk(tmp_path: Path, makers: bool) -> AsyncIterator[Desk]:
+async def _desk(tmp_path: Path, makers: bool, max_use: float = 0.8) -> AsyncIterator[Desk]:
     simex_config = SimexConfig(
         symbols=(SymbolConfig(base="WETH", quote="USDC", reference_price=D(3500)),),
         makers=MakerConfig(enabled=makers, refresh_ms=100, drift_bps=D(0)))
@@ -104,7 +104,7 @@ async def _desk(tmp_path: Path, makers: bool) -> AsyncIterator[Desk]:
             tickers = [await board.ticker(i) for i in await board.listing("ETH")]
             index = await board.index_price("ETH")
             use_margin_engine(gate, ACCOUNT, {"ETH": index, "WETH": index},
-                              instrument_specs(tickers, [ASSETS.hedge("ETH")], now), 0.8)
+                              instrument_specs(tickers, [ASSETS.hedge("ETH")], now), max_use)
             groups: list[list[str]] = []
             inner_check = gate.check
 
@@ -137,6 +137,12 @@ async def empty_desk(tmp_path: Path) -> AsyncIterator[Desk]:
         yield d
 
 
+@pytest.fixture
+async def tight_desk(tmp_path: Path) -> AsyncIterator[Desk]:
+    async for d in _desk(tmp_path, makers=True, max_use=1e-6):  # any margin breaks the limit
+        yield d
+
+
 async def _option_positions(desk: Desk) -> dict[str, Decimal]:
     return {p.symbol: p.size for p in await desk.options.inner.positions() if p.size}
 
@@ -150,10 +156,11 @@ def _lot(desk: Desk) -> Decimal:
     return next(m.lot_size for m in desk.hedge.markets() if m.symbol == "WETH/USDC")
 
 
-async def _hedged(desk: Desk, qty: Decimal) -> tuple[Strategy, PackagePreview]:
+async def _hedged(desk: Desk, qty: Decimal, side: Side = Side.BUY
+                  ) -> tuple[Strategy, PackagePreview]:
     now = time.time_ns()
     strad = straddle("ETH", desk.expiry, STRIKE, qty, Listing(await desk.board.listing("ETH"),
-                                                              now))
+                                                              now), side)
     hedged = await delta_hedged(strad, desk.board, now, ASSETS.hedge("ETH"), _lot(desk),
                                 assets=ASSETS)
     preview = await price_package(hedged, desk.board, ACCOUNT, now, venue="deribit",
@@ -215,3 +222,20 @@ async def test_hedge_asset_map_when_underlying_unmapped_then_typed_refusal_namin
         HedgeAssets({"ETH": ("WETH/USDC", "ETH")})
     with pytest.raises(InvalidStrategy, match="pair"):
         HedgeAssets({"ETH": ("WETHUSDC", "WETH")})
+
+
+async def test_eth_straddle_when_group_margin_breaks_the_limit_then_denied_at_both_venues(
+        tight_desk: Desk) -> None:
+    desk = tight_desk
+    weth_before = await _weth(desk)
+    hedged, preview = await _hedged(desk, D(2), Side.SELL)  # short options: margin > 0
+    assert hedged.hedge_leg is not None and hedged.hedge_leg.side is Side.BUY
+    assert preview.margin_after.maintenance_usd > 0
+    report = await send(desk.engine, "eth-strad-3",
+                        leg_group_params(preview, DeribitSymbols(), slippage_bps=300))
+    assert report.state is GroupState.UNWOUND and "denied" in (report.failure or "")
+    assert report.residual == {} and report.leg_filled == (D(0), D(0), D(0))
+    # one check over the whole group, the WETH leg on simex included, before anything was sent
+    assert desk.groups == [[desk.groups[0][0], desk.groups[0][1], "WETH/USDC"]]
+    assert await _option_positions(desk) == {}
+    assert await _weth(desk) == weth_before
