@@ -6,6 +6,11 @@ The venue is a Deribit API (`--venue http://127.0.0.1:PORT`, the simex Deribit d
 Deribit itself, keys from DERIBIT_API_KEY / DERIBIT_API_SECRET) or a paper venue in memory
 (`--venue paper` for the defaults, or `--venue paper.toml`): a smile-priced board with books,
 and a spot venue to hedge on.
+
+With a Deribit venue, `--hedge perp` hedges with its perpetual; `--hedge spot --hedge-venue
+http://...` hedges on a Binance-dialect exchange (simex, or Binance; keys from HEDGE_API_KEY /
+HEDGE_API_SECRET) with the underlying's mapped asset (ETH -> WETH/USDC, BTC -> WBTC/USDC),
+sized in the venue's lot, in the same leg group as the options.
 """
 
 from __future__ import annotations
@@ -27,10 +32,11 @@ from engine.cli.output import ExitCode, console, decimal_option, fail, plain, pr
 from engine.config import load_settings
 from engine.errors import CrossbookError, InvalidValue, RetryableError
 from engine.legs import GroupState, LegGroupReport
-from engine.model import OptionRight, Side
+from engine.model import InstrumentKind, OptionRight, Side
 from engine.oms import ExecutionVenue
 from engine.strategies import (
     DeribitSymbols,
+    HedgeAssets,
     Listing,
     OptionBoard,
     PackagePreview,
@@ -82,8 +88,11 @@ class Session:
     spot_book: tuple[Decimal | None, Decimal | None] = (None, None)
     perp_contract_usd: Decimal | None = None  # set where the perpetual is inverse (Deribit)
     hedges: frozenset[Hedge] = frozenset({Hedge.SPOT})
+    hedge_assets: HedgeAssets | None = None  # the spot stand-in per underlying (ETH -> WETH)
+    spot_tick: Decimal | None = None  # set where the hedge leg is sent with a limit
     closers: list[Any] = field(default_factory=list)
     prepare: Callable[[Strategy], Awaitable[None]] | None = None  # start venues for a package
+    spot_lot_of: Callable[[str], Awaitable[Decimal]] | None = None  # the hedge venue's lot
 
     async def close(self) -> None:
         for closer in self.closers:
@@ -112,7 +121,7 @@ def _paper(source: str, now_ns: int) -> Session:
                    config.hedge.name, config.hedge.symbol, spot_book=best)
 
 
-async def _deribit(url: str, now_ns: int) -> Session:
+async def _deribit(url: str, now_ns: int, hedge_url: str | None = None) -> Session:
     from engine.strategies._aliases import AliasedDeribitVenue
     from engine.strategies._deribit import (
         DeribitBoard,
@@ -123,27 +132,65 @@ async def _deribit(url: str, now_ns: int) -> Session:
 
     exchange = await catalog(url)
     board = DeribitBoard(exchange)
+    from engine.strategies._spot import DEFAULT_HEDGE_ASSETS
+
     session = Session("deribit", board, Portfolio(), [], [], DeribitSymbols(),
                       perp_lot=Decimal(10), perp_contract_usd=Decimal(10),
-                      hedges=frozenset({Hedge.PERP}), closers=[exchange.close])
+                      hedges=frozenset({Hedge.PERP} | ({Hedge.SPOT} if hedge_url else set())),
+                      closers=[exchange.close], hedge_venue="hedge" if hedge_url else None,
+                      hedge_assets=DEFAULT_HEDGE_ASSETS if hedge_url else None)
 
     async def prepare(strategy: Strategy) -> None:
-        inner = start_venue(url, "deribit", [board.symbol_of(leg.name) for leg in strategy.legs])
+        from engine.strategies._spot import balances, market, spot_venue, touch
+
+        hedge = strategy.hedge_leg
+        options = [leg for leg in strategy.legs if hedge is None or leg is not hedge
+                   or hedge.instrument.kind is not InstrumentKind.SPOT]
+        inner = start_venue(url, "deribit", [board.symbol_of(leg.name) for leg in options])
         await inner.start()
         session.closers.append(inner.close)
         venue = AliasedDeribitVenue(inner)
         session.venues, session.quote_venues = [venue], [venue]
         session.account = await account_portfolio(inner, board, now_ns)
+        if hedge is not None and hedge.instrument.kind is InstrumentKind.SPOT and hedge_url:
+            spot = spot_venue(hedge_url, "hedge", str(hedge.instrument.id))
+            await spot.start()
+            session.closers.append(spot.close)
+            session.venues.append(spot)
+            session.quote_venues.append(spot)
+            session.spot_tick = market(spot, str(hedge.instrument.id)).tick_size
+            session.spot_book = touch(spot, str(hedge.instrument.id))
+            for held in await balances(spot, str(hedge.instrument.id)):
+                session.account = session.account.with_position(held)
+
+    async def hedge_lot(symbol: str) -> Decimal:
+        from engine.strategies._spot import market, spot_venue
+
+        assert hedge_url is not None
+        probe = spot_venue(hedge_url, "hedge", symbol)
+        await probe.start()
+        try:
+            return market(probe, symbol).lot_size
+        finally:
+            await probe.close()
+
+    session.spot_lot_of = hedge_lot
 
     session.prepare = prepare
     return session
 
 
-async def _session(venue: str, now_ns: int) -> Session:
+async def _session(venue: str, now_ns: int, hedge_venue: str | None = None) -> Session:
+    if hedge_venue is not None and not hedge_venue.startswith(("http://", "https://")):
+        fail(ExitCode.USAGE, f"--hedge-venue {hedge_venue!r}: expected a Binance-dialect URL "
+                             "(http://...)")
     if venue == "paper" or venue.endswith(".toml"):
+        if hedge_venue is not None:
+            fail(ExitCode.USAGE, "--hedge-venue is for a Deribit --venue (the paper venue "
+                                 "has its own hedge venue)")
         return _paper(venue, now_ns)
     if venue.startswith(("http://", "https://")):
-        return await _deribit(venue, now_ns)
+        return await _deribit(venue, now_ns, hedge_venue)
     fail(ExitCode.USAGE, f"--venue {venue!r}: expected a Deribit URL (http://...), 'paper' "
                          "or a paper venue file (.toml)")
 
@@ -169,6 +216,13 @@ async def _strategy(session: Session, kind: StrategyKind, underlying: str,
     if hedge is Hedge.PERP:
         return await delta_hedged(strategy, session.board, now_ns, perpetual(strategy.underlying),
                                   session.perp_lot, session.perp_contract_usd)
+    if session.hedge_assets is not None:
+        instrument = session.hedge_assets.hedge(strategy.underlying)
+        lot = session.spot_lot
+        if session.spot_lot_of is not None:
+            lot = await session.spot_lot_of(str(instrument.id))
+        return await delta_hedged(strategy, session.board, now_ns, instrument, lot,
+                                  assets=session.hedge_assets)
     base, _, quote = session.spot_symbol.partition("/")
     if base != strategy.underlying:
         raise InvalidValue("hedge", f"the hedge venue trades {session.spot_symbol}, "
@@ -244,7 +298,17 @@ async def _execute(session: Session, preview: PackagePreview, group_id: str,
         engine.oms.gate = wrapped
         engine.oms.subscribe(wrapped.on_event)
         await engine.start(resume=False)
-        params = leg_group_params(preview, session.symbols, slippage_bps)
+        limit = None
+        hedge = preview.strategy.hedge_leg
+        if hedge is not None and session.spot_tick is not None:
+            from engine.strategies._spot import hedge_limit
+
+            bid, ask = session.spot_book
+            touch = ask if hedge.side is Side.BUY else bid
+            # an empty side: priced from the index, so the leg rests unfilled and unwinds
+            limit = hedge_limit(touch or preview.index, hedge.side, slippage_bps,
+                                session.spot_tick)
+        params = leg_group_params(preview, session.symbols, slippage_bps, hedge_limit=limit)
         return await send(engine, group_id, params)
     finally:
         await engine.close()
@@ -259,7 +323,7 @@ def _list_store(url: str) -> str:
 
 async def _run(kind: StrategyKind, args: dict[str, Any]) -> None:
     now_ns = time.time_ns()
-    session = await _session(args["venue"], now_ns)
+    session = await _session(args["venue"], now_ns, args["hedge_venue"])
     try:
         strategy = await _strategy(session, kind, args["underlying"], args["expiries"],
                                    args["strikes"], args["qty"], args["side"], args["right"],
@@ -303,6 +367,10 @@ Strikes = Annotated[str, typer.Option(help="Strikes, comma-separated, ascending.
 Qty = Annotated[str, typer.Option(help="Number of packages (contracts per unit leg).")]
 PackageSide = Annotated[Side, typer.Option(help="buy the package as defined, or sell it.")]
 VenueOpt = Annotated[str, typer.Option(help="Deribit URL, 'paper', or a paper venue .toml.")]
+HedgeVenueOpt = Annotated[str | None, typer.Option(
+    help="Binance-dialect URL of the spot hedge venue (--hedge spot with a Deribit --venue); "
+         "the underlying is hedged with its mapped asset: ETH with WETH/USDC, BTC with "
+         "WBTC/USDC. Keys from HEDGE_API_KEY / HEDGE_API_SECRET.")]
 HedgeOpt = Annotated[Hedge, typer.Option(help="Delta hedge: none, perp (options venue) or "
                                               "spot (hedge venue).")]
 Json = Annotated[bool, typer.Option("--json", help="Print one JSON object instead of tables.")]
@@ -321,7 +389,7 @@ def _command(kind: StrategyKind, underlying: str, expiry: list[str], strikes: st
              side: Side, right: OptionRight | None, venue: str, hedge: Hedge, json_output: bool,
              yes: bool, dry_run: bool, slippage_bps: int, max_utilisation: float,
              group_id: str | None, account: str, journal_url: str | None,
-             list_store: str) -> None:
+             list_store: str, hedge_venue: str | None = None) -> None:
     if slippage_bps < 0:
         fail(ExitCode.USAGE, f"--slippage-bps: must not be negative, got {slippage_bps}")
     args = {"underlying": underlying, "expiries": _expiries(expiry), "strikes": _strikes(strikes),
@@ -329,7 +397,8 @@ def _command(kind: StrategyKind, underlying: str, expiry: list[str], strikes: st
             "hedge": hedge, "json_output": json_output, "yes": yes, "dry_run": dry_run,
             "slippage_bps": slippage_bps, "max_utilisation": max_utilisation,
             "group_id": group_id or f"strategy-{uuid.uuid4().hex[:12]}", "account": account,
-            "journal_url": journal_url or load_settings().journal_url, "list_store": list_store}
+            "journal_url": journal_url or load_settings().journal_url, "list_store": list_store,
+            "hedge_venue": hedge_venue}
     try:
         asyncio.run(_run(kind, args))
     except InvalidValue as error:  # validation, listing, expiry: a domain refusal
@@ -354,6 +423,7 @@ def _register(kind: StrategyKind, name: str, summary: str, *, takes_right: bool 
         max_utilisation: MaxUse = 0.8, group_id: GroupId = None, account: Account = "desk",
         journal_url: JournalUrl = None,
         list_store: ListStore = "sqlite:///.crossbook/compliance.sqlite",
+        hedge_venue: HedgeVenueOpt = None,
     ) -> None:
         if direction is not None:
             side = Side.BUY if direction is Direction.BULL else Side.SELL
@@ -361,7 +431,7 @@ def _register(kind: StrategyKind, name: str, summary: str, *, takes_right: bool 
             fail(ExitCode.USAGE, f"--right is for verticals and calendars, not {name}")
         _command(kind, underlying, expiry, strikes, qty, side, right, venue, hedge, json_output,
                  yes, dry_run, slippage_bps, max_utilisation, group_id, account, journal_url,
-                 list_store)
+                 list_store, hedge_venue)
 
     command.__doc__ = summary
     app.command(name=name)(command)

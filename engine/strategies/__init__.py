@@ -22,7 +22,7 @@ from engine.strategies._builders import (
     strangle,
     vertical,
 )
-from engine.strategies._errors import InvalidStrategy, NotListed
+from engine.strategies._errors import InvalidStrategy, NotListed, UnmappedUnderlying
 from engine.strategies._execution import (
     DeribitSymbols,
     OptionSymbolGate,
@@ -31,7 +31,14 @@ from engine.strategies._execution import (
     limit_price,
     send,
 )
-from engine.strategies._hedge import delta_hedged, package_delta, perpetual, spot
+from engine.strategies._hedge import (
+    HedgeAsset,
+    HedgeAssets,
+    delta_hedged,
+    package_delta,
+    perpetual,
+    spot,
+)
 from engine.strategies._names import (
     days_to_expiry,
     deribit_name,
@@ -52,6 +59,8 @@ from engine.strategies._pricing import (
 
 __all__ = [
     "DeribitSymbols",
+    "HedgeAsset",
+    "HedgeAssets",
     "InvalidStrategy",
     "LegGreeks",
     "LegQuote",
@@ -68,6 +77,7 @@ __all__ = [
     "StrategyKind",
     "StrategyLeg",
     "SymbolMap",
+    "UnmappedUnderlying",
     "build",
     "calendar",
     "days_to_expiry",

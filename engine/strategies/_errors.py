@@ -2,7 +2,8 @@
 
     InvalidValue (engine.errors)
     └── InvalidStrategy          names the field (strikes, expiry, qty, underlying...) and rule
-        └── NotListed            a leg's instrument is not listed on the venue
+        ├── NotListed            a leg's instrument is not listed on the venue
+        └── UnmappedUnderlying   no hedge asset is mapped for the underlying
 """
 
 from __future__ import annotations
@@ -16,3 +17,7 @@ class InvalidStrategy(InvalidValue):
 
 class NotListed(InvalidStrategy):
     """A leg's instrument is not listed on the venue (so no order could be sent for it)."""
+
+
+class UnmappedUnderlying(InvalidStrategy):
+    """A spot hedge was asked for an underlying the hedge asset map does not name."""

@@ -89,16 +89,20 @@ def limit_price(price: Decimal, side: Side, slippage_bps: int) -> Decimal:
 def leg_group_params(preview: PackagePreview, symbols: SymbolMap, slippage_bps: int = 0,
                      on_failure: OnFailure = OnFailure.UNWIND,
                      leg_timeout_ns: int = 30 * SECOND_NS,
-                     hedge_symbols: SymbolMap | None = None) -> LegGroupParams:
+                     hedge_symbols: SymbolMap | None = None,
+                     hedge_limit: Decimal | None = None) -> LegGroupParams:
     """The package as one all-or-none leg group: option legs limited at the previewed touch
-    (plus `slippage_bps`); the hedge leg priced from its venue's book when it is sent."""
+    (plus `slippage_bps`); the hedge leg limited at `hedge_limit` (on the hedge venue's
+    grid), or without one priced from its venue's book when it is sent."""
+    if hedge_limit is not None and (not hedge_limit.is_finite() or hedge_limit <= 0):
+        raise InvalidStrategy("hedge_limit", f"must be a positive decimal, got {hedge_limit}")
     strategy = preview.strategy
     legs = []
     for quote in preview.legs:
         leg = quote.leg
         hedge = leg.role is LegRole.HEDGE
         mapping = hedge_symbols if hedge and hedge_symbols is not None else symbols
-        limit = None if hedge else limit_price(quote.price, leg.side, slippage_bps)
+        limit = hedge_limit if hedge else limit_price(quote.price, leg.side, slippage_bps)
         legs.append(LegSpec(venue=preview.venue_of(leg), symbol=mapping.symbol(leg.instrument),
                             side=leg.side, ratio=leg.ratio, limit_price=limit))
     return LegGroupParams(legs=tuple(legs), qty=strategy.qty, policy=LegPolicy.ALL_OR_NONE,

@@ -214,7 +214,12 @@ async def price_package(strategy: Strategy, board: OptionBoard, account: Portfol
     if premium:
         positions.append(SpotBalance(venue, strategy.underlying, -premium))
     greeks = sum((q.greeks for q in quotes), LegGreeks())
-    prices = await _index_prices(board, account, strategy.underlying, index)
+    known = {strategy.underlying: index}
+    hedge = strategy.hedge_leg
+    if hedge is not None and hedge.instrument.base != strategy.underlying:
+        # a mapped stand-in (WETH for ETH) is valued one for one at the underlying's index
+        known[hedge.instrument.base] = index
+    prices = await _index_prices(board, account, known)
     market = MarketData(prices)
     engine = MarginEngine(account, market, config)
     return PackagePreview(strategy, venue, hedge_venue, tuple(quotes), index, premium, greeks,
@@ -244,11 +249,11 @@ def _hedge_quote(leg: StrategyLeg, qty: Decimal, index: Decimal,
                     LegGreeks(delta=float(coins * leg.side.sign)))
 
 
-async def _index_prices(board: OptionBoard, account: Portfolio, underlying: str,
-                        index: Decimal) -> dict[str, Decimal]:
+async def _index_prices(board: OptionBoard, account: Portfolio,
+                        known: Mapping[str, Decimal]) -> dict[str, Decimal]:
     """The index of the package's underlying and of every coin the account holds (a coin
     the board cannot price is left out, and the margin engine then refuses it by name)."""
-    prices = {underlying: index}
+    prices = dict(known)
     held = {p.underlying for p in account.perpetuals} | {o.underlying for o in account.options}
     held |= {s.asset for s in account.spot if s.asset not in MarketData({}).cash_assets}
     for coin in sorted(held - set(prices)):
