@@ -43,6 +43,10 @@ Positive = Annotated[Money, Field(gt=0)]
 _FAILED = (OrderStatus.REJECTED, OrderStatus.DENIED)
 
 
+
+class _NoLiquidity(Exception):
+    """A leg without a limit cannot be priced: its venue shows no liquidity on that side."""
+
 class LegPolicy(StrEnum):
     ALL_OR_NONE = "all_or_none"
     RATIO_LOCKED = "ratio_locked"
@@ -205,7 +209,11 @@ class LegGroup:
         specs = []
         for index, leg in enumerate(self.params.legs):
             want = leg.ratio * target_units - self.leg_filled()[index] - self.leg_in_doubt(index)
-            spec = await self._child(leg, want)
+            try:
+                spec = await self._child(leg, want)
+            except _NoLiquidity as empty:  # nothing sent yet in this tranche: the group stops
+                self.failure = str(empty)
+                return False
             if spec is not None:
                 specs.append(spec)
         if not specs:
@@ -247,6 +255,9 @@ class LegGroup:
             return None
         venue = next(v for v, m in self.router.venues_for(leg.symbol) if v.name == leg.venue)
         quote = await venue.quote(leg.symbol, VenueSide(leg.side.value), qty)
+        if leg.limit_price is None and (quote.base_qty <= 0 or quote.marginal_price <= 0):
+            raise _NoLiquidity(f"{leg.venue} has no {leg.side.value} liquidity in {leg.symbol} "
+                               "to price the leg")
         price = leg.limit_price if leg.limit_price is not None else quote.marginal_price
         if market.tick_size > 0:
             rounding = ROUND_DOWN if leg.side is Side.BUY else ROUND_UP
@@ -255,6 +266,14 @@ class LegGroup:
                              TimeInForce.IOC, expected_price=quote.avg_price)
         return ChildSpec(leg.venue, leg.symbol, leg.side, qty, OrderType.MARKET, None,
                          TimeInForce.IOC, expected_price=quote.avg_price)
+
+    async def _remedy_child(self, leg: LegSpec, qty: Decimal) -> ChildSpec | None:
+        """An unwind or hedge child, or None where the venue cannot price it now (the residual
+        stays reported until a later remedy round finds liquidity)."""
+        try:
+            return await self._child(leg, qty)
+        except _NoLiquidity:
+            return None
 
     # ---- ending -----------------------------------------------------------------------------
 
@@ -300,7 +319,7 @@ class LegGroup:
             opposite = LegSpec(venue=leg.venue, symbol=leg.symbol,
                                side=Side.SELL if leg.side is Side.BUY else Side.BUY,
                                ratio=leg.ratio)
-            spec = await self._child(opposite, excess) if excess > 0 else None
+            spec = await self._remedy_child(opposite, excess) if excess > 0 else None
             if spec is not None:
                 specs.append(spec)
         if specs:
@@ -318,9 +337,9 @@ class LegGroup:
             except NoRoute:
                 continue
             for route_leg in plan.legs:
-                spec = await self._child(LegSpec(venue=route_leg.venue, symbol=leg.symbol,
-                                                 side=side, ratio=Decimal(1)),
-                                         route_leg.base_qty)
+                spec = await self._remedy_child(LegSpec(venue=route_leg.venue,
+                                                        symbol=leg.symbol, side=side,
+                                                        ratio=Decimal(1)), route_leg.base_qty)
                 if spec is not None:
                     specs.append(spec)
         if specs:

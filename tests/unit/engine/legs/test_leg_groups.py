@@ -15,7 +15,7 @@ from engine.model import OrderStatus, Side
 from engine.oms import Fault, ManualClock, OrderManager, PaperVenue
 from engine.router import Router
 
-from oms_support import SECOND, StaticGate, journal_at, paper, started_oms
+from oms_support import SECOND, StaticGate, book, journal_at, paper, started_oms
 
 D = Decimal
 
@@ -157,3 +157,16 @@ async def test_group_when_run_again_after_it_ended_then_nothing_is_sent(
     again = await LegGroup(oms, router, "arb-7", arb()).run()
     assert [v.place_calls for v in venues] == calls
     assert (again.state, again.residual, again.kept_units) == (first.state, {}, D(0))
+
+
+async def test_group_when_a_leg_venue_has_no_liquidity_then_stopped_unwound_and_residual_zero(
+        tmp_path: Path) -> None:
+    # b has asks only: the sell leg has no price (it used to fail building a zero limit).
+    asks, _ = book("3010", 10, "100")
+    venues = [paper("a", size="100"), PaperVenue("b", {"WETH/USDC": (asks, [])})]
+    oms = await started_oms(journal_at(tmp_path), venues, StaticGate(), ManualClock())
+    report = await LegGroup(oms, Router(venues, refine_points=0), "arb-empty",
+                            arb(policy=LegPolicy.RATIO_LOCKED, qty="2", tranches=2)).run()
+    assert report.state is GroupState.UNWOUND and report.residual == {}
+    assert "no sell liquidity in WETH/USDC" in (report.failure or "")
+    assert _net(venues) == 0 and oms.total_position("WETH/USDC") == 0
