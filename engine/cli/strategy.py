@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -54,6 +54,9 @@ from engine.strategies import (
     spot,
 )
 from risk.errors import RiskError
+
+if TYPE_CHECKING:
+    from connectors.cex import CexVenue
 from risk.margin import Portfolio, SpotBalance
 
 app = typer.Typer(help="Options strategies: preview a package, then send it as one leg group.",
@@ -141,7 +144,7 @@ async def _deribit(url: str, now_ns: int, hedge_url: str | None = None) -> Sessi
                       hedge_assets=DEFAULT_HEDGE_ASSETS if hedge_url else None)
 
     async def prepare(strategy: Strategy) -> None:
-        from engine.strategies._spot import balances, market, spot_venue, touch
+        from engine.strategies._spot import balances, market, touch
 
         hedge = strategy.hedge_leg
         options = [leg for leg in strategy.legs if hedge is None or leg is not hedge
@@ -153,9 +156,7 @@ async def _deribit(url: str, now_ns: int, hedge_url: str | None = None) -> Sessi
         session.venues, session.quote_venues = [venue], [venue]
         session.account = await account_portfolio(inner, board, now_ns)
         if hedge is not None and hedge.instrument.kind is InstrumentKind.SPOT and hedge_url:
-            spot = spot_venue(hedge_url, "hedge", str(hedge.instrument.id))
-            await spot.start()
-            session.closers.append(spot.close)
+            spot = await hedge_venue(str(hedge.instrument.id))
             session.venues.append(spot)
             session.quote_venues.append(spot)
             session.spot_tick = market(spot, str(hedge.instrument.id)).tick_size
@@ -163,16 +164,24 @@ async def _deribit(url: str, now_ns: int, hedge_url: str | None = None) -> Sessi
             for held in await balances(spot, str(hedge.instrument.id)):
                 session.account = session.account.with_position(held)
 
-    async def hedge_lot(symbol: str) -> Decimal:
-        from engine.strategies._spot import market, spot_venue
+    hedge_venues: dict[str, CexVenue] = {}
+
+    async def hedge_venue(symbol: str) -> CexVenue:
+        """The hedge venue for `symbol`, started once: sizing reads its lot, sending uses it."""
+        from engine.strategies._spot import spot_venue
 
         assert hedge_url is not None
-        probe = spot_venue(hedge_url, "hedge", symbol)
-        await probe.start()
-        try:
-            return market(probe, symbol).lot_size
-        finally:
-            await probe.close()
+        if symbol not in hedge_venues:
+            venue = spot_venue(hedge_url, "hedge", symbol)
+            await venue.start()
+            session.closers.append(venue.close)
+            hedge_venues[symbol] = venue
+        return hedge_venues[symbol]
+
+    async def hedge_lot(symbol: str) -> Decimal:
+        from engine.strategies._spot import market
+
+        return market(await hedge_venue(symbol), symbol).lot_size
 
     session.spot_lot_of = hedge_lot
 
