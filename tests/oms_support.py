@@ -8,7 +8,10 @@ compliance gate (tested on its own in test_gate.py): it accepts, or denies with 
 
 from __future__ import annotations
 
+import asyncio
 import collections
+import json
+import sys
 from collections.abc import Mapping, Sequence
 from decimal import Decimal
 from pathlib import Path
@@ -181,3 +184,23 @@ def check_simex_venue(name: str, server: Any, journal: Journal,
         venue_delta = balances[asset].free + balances[asset].locked - start[asset]
         assert projections.balances.get((name, asset), D(0)) == venue_delta, (name, asset)
     return len(ours)
+
+
+async def spawn_script(script: str, config: dict[str, Any]) -> asyncio.subprocess.Process:
+    """Run a crash test's own file as the engine process, its config as one JSON argument."""
+    return await asyncio.create_subprocess_exec(
+        sys.executable, script, json.dumps(config), stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE)
+
+
+async def read_until(process: asyncio.subprocess.Process, prefix: str, timeout_s: float) -> str:
+    """The engine's first stdout line starting with `prefix`; its stderr if it exits first."""
+    assert process.stdout is not None
+    async with asyncio.timeout(timeout_s):
+        while True:
+            line = (await process.stdout.readline()).decode()
+            if not line:
+                stderr = (await process.stderr.read()).decode() if process.stderr else ""
+                raise AssertionError(f"engine exited before {prefix!r}: {stderr[-3000:]}")
+            if line.startswith(prefix):
+                return line

@@ -89,24 +89,6 @@ async def _engine_process(config: dict[str, Any]) -> None:
 
 # ---- the test -----------------------------------------------------------------------------
 
-async def _spawn(config: dict[str, Any]) -> asyncio.subprocess.Process:
-    return await asyncio.create_subprocess_exec(
-        sys.executable, __file__, json.dumps(config), stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE)
-
-
-async def _read_until(process: asyncio.subprocess.Process, prefix: str,
-                      timeout_s: float) -> str:
-    assert process.stdout is not None
-    async with asyncio.timeout(timeout_s):
-        while True:
-            line = (await process.stdout.readline()).decode()
-            if not line:
-                stderr = (await process.stderr.read()).decode() if process.stderr else ""
-                raise AssertionError(f"engine exited before {prefix!r}: {stderr[-3000:]}")
-            if line.startswith(prefix):
-                return line
-
 
 def _delay(servers: Mapping[str, Any], delay_ms: int) -> None:
     for server in servers.values():
@@ -120,7 +102,7 @@ async def test_engine_killed_at_random_points_then_no_duplicate_no_lost_fill_no_
     from connectors.simex.faults import FaultPlan
     from engine.journal import Journal, JournalConfig
 
-    from oms_support import check_simex_venue
+    from oms_support import check_simex_venue, read_until, spawn_script
 
     servers = {name: SimexServer(SimexConfig(name=name),
                                  faults=FaultPlan(seed=SEED, never_answer_orders=3))
@@ -137,20 +119,20 @@ async def test_engine_killed_at_random_points_then_no_duplicate_no_lost_fill_no_
         recovered: list[dict[str, int]] = []
         for _ in range(KILLS):
             _delay(servers, 0)  # start quickly (the connector re-reads every past trade)
-            process = await _spawn(config)
+            process = await spawn_script(__file__, config)
             if rng.random() < 0.25:  # during startup: replay, reconciliation, resends
                 kills_before_ready += 1
                 await asyncio.sleep(rng.uniform(1.5, 3.5))
             else:
-                recovered.append(json.loads((await _read_until(process, "ready", 60))[6:]))
+                recovered.append(json.loads((await read_until(process, "ready", 60))[6:]))
                 _delay(servers, 100)  # orders in flight for 100 ms: where the kills land
                 await asyncio.sleep(rng.uniform(0.0, 1.2))
             assert process.returncode is None, "the engine ended before it could be killed"
             process.send_signal(signal.SIGKILL)
             assert await process.wait() == -signal.SIGKILL
         _delay(servers, 0)
-        process = await _spawn(config)
-        line = await _read_until(process, '{"report"', 90)
+        process = await spawn_script(__file__, config)
+        line = await read_until(process, '{"report"', 90)
         assert await process.wait() == 0
         report = json.loads(line)["report"]
         assert report["state"] == "completed" and report["residual"] == {}

@@ -122,24 +122,6 @@ async def _engine_process(config: dict[str, Any]) -> None:
 
 # ---- the test -----------------------------------------------------------------------------
 
-async def _spawn(config: dict[str, Any]) -> asyncio.subprocess.Process:
-    return await asyncio.create_subprocess_exec(
-        sys.executable, __file__, json.dumps(config), stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE)
-
-
-async def _read_until(process: asyncio.subprocess.Process, prefix: str,
-                      timeout_s: float) -> str:
-    assert process.stdout is not None
-    async with asyncio.timeout(timeout_s):
-        while True:
-            line = (await process.stdout.readline()).decode()
-            if not line:
-                stderr = (await process.stderr.read()).decode() if process.stderr else ""
-                raise AssertionError(f"engine exited before {prefix!r}: {stderr[-3000:]}")
-            if line.startswith(prefix):
-                return line
-
 
 @pytest.fixture
 def block_every_second(w3: Web3) -> Iterator[Callable[[], None]]:
@@ -207,7 +189,7 @@ async def test_engine_killed_during_cex_dex_twap_then_no_duplicate_no_lost_fill_
     from connectors.simex.faults import FaultPlan
     from engine.journal import Journal, JournalConfig
 
-    from oms_support import check_simex_venue
+    from oms_support import check_simex_venue, read_until, spawn_script
     from safe_desk import make_desk
 
     began = time.monotonic()
@@ -231,13 +213,13 @@ async def test_engine_killed_during_cex_dex_twap_then_no_duplicate_no_lost_fill_
         recovered: list[dict[str, float]] = []
         for _ in range(KILLS):
             server.faults.update({"delay_ms": 0})
-            process = await _spawn(config)
+            process = await spawn_script(__file__, config)
             if rng.random() < 0.2:  # during startup: replay, reconciliation, resends
                 kills_before_ready += 1
                 await asyncio.sleep(rng.uniform(1.5, 3.5))
             else:
                 spawned = time.monotonic()
-                recovered.append(json.loads((await _read_until(process, "ready", 60))[6:]))
+                recovered.append(json.loads((await read_until(process, "ready", 60))[6:]))
                 recovered[-1]["ready_s"] = round(time.monotonic() - spawned, 1)
                 server.faults.update({"delay_ms": 100})
                 await asyncio.sleep(rng.uniform(0.0, 1.5))
@@ -245,8 +227,8 @@ async def test_engine_killed_during_cex_dex_twap_then_no_duplicate_no_lost_fill_
             process.send_signal(signal.SIGKILL)
             assert await process.wait() == -signal.SIGKILL
         server.faults.update({"delay_ms": 0})
-        process = await _spawn(config)
-        line = await _read_until(process, '{"report"', 240)
+        process = await spawn_script(__file__, config)
+        line = await read_until(process, '{"report"', 240)
         assert await process.wait() == 0
         report = json.loads(line)["report"]
         assert report["state"] == "completed" and report["residual"] == {}, report
